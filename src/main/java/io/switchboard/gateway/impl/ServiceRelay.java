@@ -1,0 +1,57 @@
+package io.switchboard.gateway.impl;
+
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Op;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Gateway to service: a session's open (a request, balanced over the service's instances), then
+ * its frames and its close to the instance that accepted it.
+ */
+final class ServiceRelay {
+
+  private final EventBus bus;
+  private final String gatewayAddress;
+  private final long openTimeoutMs;
+
+  ServiceRelay(EventBus bus, String gatewayAddress, long openTimeoutMs) {
+    this.bus = bus;
+    this.gatewayAddress = gatewayAddress;
+    this.openTimeoutMs = openTimeoutMs;
+  }
+
+  /** Asks the service to accept a session; completes with the address of the instance that did. */
+  Future<String> open(GatewaySession session, JsonObject info) {
+    DeliveryOptions options = new DeliveryOptions()
+      .setSendTimeout(openTimeoutMs)
+      .addHeader(Headers.OP, Op.OPEN.wire())
+      .addHeader(Headers.SESSION, session.id)
+      .addHeader(Headers.GATEWAY, gatewayAddress);
+    return bus.request(Addresses.service(session.service), info, options)
+      .map(reply -> reply.headers().get(Headers.INSTANCE));
+  }
+
+  void text(GatewaySession session, String text) {
+    bus.send(session.instance, text, frame(Op.TEXT, session));
+  }
+
+  void binary(GatewaySession session, Buffer data) {
+    bus.send(session.instance, data, frame(Op.BINARY, session));
+  }
+
+  void close(GatewaySession session, int code, String reason) {
+    DeliveryOptions options = frame(Op.CLOSE, session)
+      .addHeader(Headers.CODE, Integer.toString(code))
+      .addHeader(Headers.REASON, reason == null ? "" : reason);
+    bus.send(session.instance, null, options);
+  }
+
+  private static DeliveryOptions frame(Op op, GatewaySession session) {
+    return new DeliveryOptions().addHeader(Headers.OP, op.wire()).addHeader(Headers.SESSION, session.id);
+  }
+}

@@ -1,0 +1,47 @@
+package io.switchboard.protocol;
+
+/**
+ * Every event-bus address Switchboard uses. Nothing else in the code base spells an address.
+ *
+ * <ul>
+ *   <li>{@link #service(String)}: where a gateway sends a new session's open, as a request; every
+ *       instance of the service consumes it, so the event bus balances new sessions.</li>
+ *   <li>{@link #serviceInstance(String, String)}: one per service instance; all frames and the
+ *       close of a session bound to that instance go there, in order.</li>
+ *   <li>{@link #gateway(String)}: one per gateway node (verticle instance); services push to their
+ *       sessions through it.</li>
+ *   <li>{@link #GROUPS}: published to by services; every gateway node consumes it and writes the
+ *       message to its local members of the group.</li>
+ * </ul>
+ */
+public final class Addresses {
+
+  /** Common prefix of every Switchboard address. */
+  public static final String PREFIX = "switchboard.";
+
+  /** Group fan-out: one publish reaches every gateway node once. */
+  public static final String GROUPS = PREFIX + "groups";
+
+  private Addresses() {
+  }
+
+  /** The address a service's instances share, where gateways send session opens. */
+  public static String service(String serviceName) {
+    return PREFIX + "service." + serviceName;
+  }
+
+  /** The private address of one instance of a service. */
+  public static String serviceInstance(String serviceName, String instanceId) {
+    return PREFIX + "service." + serviceName + "." + instanceId;
+  }
+
+  /** The address of one gateway node. */
+  public static String gateway(String nodeId) {
+    return PREFIX + "gateway." + nodeId;
+  }
+
+  /** The qualified name of a service's group, as gateways index it: groups never cross services. */
+  public static String group(String serviceName, String group) {
+    return serviceName + "/" + group;
+  }
+}

@@ -1,0 +1,28 @@
+package io.switchboard.protocol;
+
+/**
+ * Names of the event-bus message headers that carry Switchboard metadata. Payloads travel
+ * untouched in the message body; everything else is a header.
+ */
+public final class Headers {
+
+  /** The {@link Op} of the message, by its wire name. */
+  public static final String OP = "sb.op";
+  /** The session id, unique in the cluster. */
+  public static final String SESSION = "sb.sid";
+  /** On an open: the address of the gateway node that holds the session. */
+  public static final String GATEWAY = "sb.gw";
+  /** On an open's reply: the address of the service instance the session is bound to. */
+  public static final String INSTANCE = "sb.inst";
+  /** On a close: the WebSocket close code. */
+  public static final String CODE = "sb.code";
+  /** On a close: the close reason, possibly empty. */
+  public static final String REASON = "sb.reason";
+  /** On join, leave and group publish: the qualified group name ({@link Addresses#group}). */
+  public static final String GROUP = "sb.group";
+  /** On a group publish: a session id that must not receive it (typically the sender). */
+  public static final String EXCEPT = "sb.except";
+
+  private Headers() {
+  }
+}

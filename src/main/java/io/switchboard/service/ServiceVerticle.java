@@ -1,0 +1,192 @@
+package io.switchboard.service;
+
+import io.switchboard.config.ConfigReader;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.CloseCodes;
+import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Op;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.management.ManagementFactory;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The base of every Switchboard service. Extend it, override the {@code on*} callbacks, and run
+ * it anywhere in the cluster:
+ *
+ * <pre>launcher/vertx run com.example.MyService -conf conf/my.json -cluster</pre>
+ *
+ * <p>Gateways route the paths mapped to this service's {@linkplain ServiceOptions#name() name}
+ * here. Each new session is bound to one instance of the service for its whole life; its
+ * callbacks arrive on this verticle's event loop, in order, one at a time, so a service's state
+ * needs no locks. Callbacks must not block.
+ *
+ * <p>Callbacks for one session: {@link #onOpen} once, then {@link #onMessage(Session, String)} and
+ * {@link #onMessage(Session, Buffer)} for each message, then {@link #onClose} once. An exception
+ * thrown by {@code onOpen} refuses the session (the client gets close 1011); one thrown by
+ * {@code onMessage} is logged and the session lives on.
+ */
+public abstract class ServiceVerticle extends VerticleBase {
+
+  private static final System.Logger LOG = System.getLogger(ServiceVerticle.class.getName());
+
+  private final Map<String, Session> sessions = new HashMap<>();
+  private ServiceOptions options;
+  private String instanceAddress;
+
+  /** The name used when the config has no {@code name}; {@code null} makes it required. */
+  protected String defaultName() {
+    return null;
+  }
+
+  /** Reads the service's own config keys; a key read nowhere fails the deployment. */
+  protected void configure(ConfigReader conf) {
+  }
+
+  /** Called once the service's addresses are registered, before it is reported ready. */
+  protected Future<?> onStart() {
+    return Future.succeededFuture();
+  }
+
+  /** A session opened. Greet it, {@linkplain Session#join join} it to groups, keep state for it. */
+  protected void onOpen(Session session) {
+  }
+
+  /** A text message arrived from the client. */
+  protected void onMessage(Session session, String text) {
+  }
+
+  /** A binary message arrived from the client. */
+  protected void onMessage(Session session, Buffer data) {
+  }
+
+  /**
+   * The socket closed, by either side. {@code code} is the WebSocket close code (1006 when the
+   * connection dropped without a close frame).
+   */
+  protected void onClose(Session session, int code, String reason) {
+  }
+
+  @Override
+  public final Future<?> start() {
+    try {
+      ConfigReader conf = new ConfigReader(getClass().getSimpleName() + " config", config(), System.getenv());
+      options = new ServiceOptions(conf, defaultName());
+      configure(conf);
+      conf.rejectUnknownKeys();
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    String name = options.name();
+    instanceAddress = Addresses.serviceInstance(name, UUID.randomUUID().toString().substring(0, 8));
+    EventBus bus = vertx.eventBus();
+    MessageConsumer<JsonObject> opens = bus.consumer(Addresses.service(name), this::handleOpen);
+    MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
+    return Future.all(opens.completion(), frames.completion())
+      .compose(v -> onStart())
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s (JVM up %d ms)",
+        name, instanceAddress, ManagementFactory.getRuntimeMXBean().getUptime())));
+  }
+
+  /** The service's name. */
+  public final String name() {
+    return options.name();
+  }
+
+  /** The open sessions bound to this instance. */
+  public final Collection<Session> sessions() {
+    return Collections.unmodifiableCollection(sessions.values());
+  }
+
+  /** Sends a text message to every member of a group, on every gateway. */
+  protected final void publish(String group, String text) {
+    publish(group, Op.TEXT, text, null);
+  }
+
+  /** Sends a text message to every member of a group but one (typically the sender). */
+  protected final void publish(String group, String text, Session except) {
+    publish(group, Op.TEXT, text, except);
+  }
+
+  /** Sends a binary message to every member of a group, on every gateway. */
+  protected final void publish(String group, Buffer data) {
+    publish(group, Op.BINARY, data, null);
+  }
+
+  EventBus bus() {
+    return vertx.eventBus();
+  }
+
+  private void publish(String group, Op op, Object body, Session except) {
+    DeliveryOptions options = new DeliveryOptions()
+      .addHeader(Headers.OP, op.wire())
+      .addHeader(Headers.GROUP, Addresses.group(name(), group));
+    if (except != null) {
+      options.addHeader(Headers.EXCEPT, except.id());
+    }
+    vertx.eventBus().publish(Addresses.GROUPS, body, options);
+  }
+
+  private void handleOpen(Message<JsonObject> msg) {
+    String id = msg.headers().get(Headers.SESSION);
+    String gateway = msg.headers().get(Headers.GATEWAY);
+    if (id == null || gateway == null) {
+      msg.fail(CloseCodes.PROTOCOL_ERROR, "open without " + Headers.SESSION + " or " + Headers.GATEWAY);
+      return;
+    }
+    Session session = new Session(this, id, gateway, msg.body());
+    sessions.put(id, session);
+    try {
+      onOpen(session);
+    } catch (RuntimeException e) {
+      sessions.remove(id);
+      session.markClosed();
+      LOG.log(System.Logger.Level.WARNING, name() + ": onOpen failed for " + session, e);
+      msg.fail(CloseCodes.INTERNAL_ERROR, "Service " + name() + " failed to open the session");
+      return;
+    }
+    msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
+  }
+
+  private void handleFrame(Message<Object> msg) {
+    MultiMap headers = msg.headers();
+    Session session = sessions.get(headers.get(Headers.SESSION));
+    if (session == null) {
+      return;
+    }
+    Op op = Op.of(headers.get(Headers.OP));
+    try {
+      if (op == Op.TEXT) {
+        onMessage(session, (String) msg.body());
+      } else if (op == Op.BINARY) {
+        onMessage(session, (Buffer) msg.body());
+      } else if (op == Op.CLOSE) {
+        sessions.remove(session.id());
+        session.markClosed();
+        onClose(session, parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
+      }
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, name() + ": " + op + " callback failed for " + session, e);
+    }
+  }
+
+  private static int parseCode(String code) {
+    try {
+      return Integer.parseInt(code);
+    } catch (NumberFormatException e) {
+      return 1006;
+    }
+  }
+}

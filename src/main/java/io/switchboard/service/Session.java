@@ -1,0 +1,135 @@
+package io.switchboard.service;
+
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.CloseCodes;
+import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Op;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * A service's handle on one WebSocket session, wherever in the cluster its socket is. Pushes go
+ * to the gateway node holding the socket, in the order they are made.
+ *
+ * <p>A session is handed to {@link ServiceVerticle#onOpen(Session)} and stays valid until
+ * {@link ServiceVerticle#onClose(Session, int, String)}; after that every push is a no-op.
+ * Use it from the service verticle's own context only.
+ */
+public final class Session {
+
+  private final ServiceVerticle service;
+  private final String id;
+  private final String gateway;
+  private final JsonObject info;
+  private final Set<String> groups = new HashSet<>(4);
+  private boolean open = true;
+
+  Session(ServiceVerticle service, String id, String gateway, JsonObject info) {
+    this.service = service;
+    this.id = id;
+    this.gateway = gateway;
+    this.info = info == null ? new JsonObject() : info;
+  }
+
+  /** The session id, unique in the cluster. */
+  public String id() {
+    return id;
+  }
+
+  /** The request path the socket was opened on, e.g. {@code /chat}. */
+  public String path() {
+    return info.getString("path");
+  }
+
+  /** The request's query string, or {@code null}. */
+  public String query() {
+    return info.getString("query");
+  }
+
+  /** The client's address as the gateway saw it, {@code host:port}. */
+  public String remoteAddress() {
+    return info.getString("remoteAddress");
+  }
+
+  /** The request headers the gateway forwards ({@code forwardHeaders}), by lower-case name. */
+  public JsonObject headers() {
+    return info.getJsonObject("headers", new JsonObject());
+  }
+
+  /** Whether the socket is still open, as far as this service knows. */
+  public boolean isOpen() {
+    return open;
+  }
+
+  /** Sends a text message to the client. */
+  public void send(String text) {
+    push(Op.TEXT, text, null);
+  }
+
+  /** Sends a binary message to the client. */
+  public void send(Buffer data) {
+    push(Op.BINARY, data, null);
+  }
+
+  /** Closes the socket normally (1000). */
+  public void close() {
+    close(CloseCodes.NORMAL, "");
+  }
+
+  /**
+   * Closes the socket with a close code and a reason (at most 123 UTF-8 bytes; longer ones are
+   * cut). {@link ServiceVerticle#onClose} follows once the socket is closed.
+   */
+  public void close(int code, String reason) {
+    push(Op.CLOSE, null, new DeliveryOptions()
+      .addHeader(Headers.CODE, Integer.toString(code))
+      .addHeader(Headers.REASON, reason == null ? "" : reason));
+  }
+
+  /** Adds the session to a group of this service; {@link ServiceVerticle#publish} reaches it. */
+  public void join(String group) {
+    if (open && groups.add(group)) {
+      push(Op.JOIN, null, groupHeader(group));
+    }
+  }
+
+  /** Removes the session from a group. */
+  public void leave(String group) {
+    if (open && groups.remove(group)) {
+      push(Op.LEAVE, null, groupHeader(group));
+    }
+  }
+
+  /** The groups this session is in. */
+  public Set<String> groups() {
+    return Collections.unmodifiableSet(groups);
+  }
+
+  @Override
+  public String toString() {
+    return "Session[" + id + " " + path() + " from " + remoteAddress() + "]";
+  }
+
+  void markClosed() {
+    open = false;
+    groups.clear();
+  }
+
+  private DeliveryOptions groupHeader(String group) {
+    return new DeliveryOptions().addHeader(Headers.GROUP, Addresses.group(service.name(), group));
+  }
+
+  private void push(Op op, Object body, DeliveryOptions options) {
+    if (!open) {
+      return;
+    }
+    DeliveryOptions o = options == null ? new DeliveryOptions() : options;
+    o.addHeader(Headers.OP, op.wire()).addHeader(Headers.SESSION, id);
+    service.bus().send(gateway, body, o);
+  }
+}

@@ -1,0 +1,56 @@
+package io.switchboard.testing;
+
+import io.switchboard.service.ServiceVerticle;
+import io.switchboard.service.Session;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * A fake service driven by its clients, for gateway tests: {@code close:CODE:REASON} closes the
+ * session, {@code join:G} / {@code leave:G} change groups, {@code publish:G:TEXT} fans out,
+ * {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
+ * echoed with the session's path.
+ */
+public class ProbeService extends ServiceVerticle {
+
+  @Override
+  protected String defaultName() {
+    return "probe";
+  }
+
+  @Override
+  protected void onOpen(Session session) {
+    if ("refuse".equals(session.query())) {
+      throw new IllegalStateException("refused on purpose");
+    }
+  }
+
+  @Override
+  protected void onMessage(Session session, String text) {
+    String[] parts = text.split(":", 3);
+    switch (parts[0]) {
+      case "close":
+        session.close(Integer.parseInt(parts[1]), parts[2]);
+        break;
+      case "join":
+        session.join(parts[1]);
+        session.send("joined " + parts[1]);
+        break;
+      case "leave":
+        session.leave(parts[1]);
+        session.send("left " + parts[1]);
+        break;
+      case "publish":
+        publish(parts[1], parts[2]);
+        break;
+      case "boom":
+        throw new IllegalStateException("boom on purpose");
+      default:
+        session.send(session.path() + " " + text);
+    }
+  }
+
+  @Override
+  protected void onMessage(Session session, Buffer data) {
+    publish("binary", data);
+  }
+}

@@ -1,0 +1,45 @@
+package io.switchboard.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A private Hazelcast cluster for one test class: conf/cluster.xml with a unique cluster name and
+ * its own port range, so tests never join a demo running on the same machine.
+ */
+public final class TestCluster {
+
+  private final Path config;
+
+  public TestCluster() {
+    try {
+      String xml = Files.readString(Path.of("conf", "cluster.xml"))
+        .replace("<cluster-name>switchboard</cluster-name>",
+          "<cluster-name>switchboard-test-" + UUID.randomUUID() + "</cluster-name>")
+        .replace(">5701</port>", ">5901</port>");
+      Files.createDirectories(Path.of("target"));
+      config = Files.createTempFile(Path.of("target"), "cluster-", ".xml");
+      Files.writeString(config, xml);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The JVM flags that make a launched process join this cluster. */
+  public List<String> jvmArgs() {
+    return List.of("-Dvertx.hazelcast.config=" + config.toAbsolutePath());
+  }
+
+  /** A free TCP port on loopback. */
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+}

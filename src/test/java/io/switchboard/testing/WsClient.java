@@ -1,0 +1,166 @@
+package io.switchboard.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A blocking WebSocket test client: what a browser would do, with assertions on what it gets.
+ * Messages from the server queue up; {@link #expect} takes the next ones.
+ */
+public final class WsClient implements AutoCloseable {
+
+  /** How long any expectation waits before it fails. */
+  public static final long TIMEOUT_MS = 10_000;
+
+  private final WebSocket ws;
+  private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+  private final CompletableFuture<Short> closed = new CompletableFuture<>();
+  private final String name;
+
+  private WsClient(String name, WebSocket ws) {
+    this.name = name;
+    this.ws = ws;
+    ws.textMessageHandler(received::add);
+    ws.binaryMessageHandler(received::add);
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode() == null ? (short) 1006 : ws.closeStatusCode()));
+  }
+
+  public static WsClient connect(Vertx vertx, int port, String path) {
+    return connect(vertx, port, path, path);
+  }
+
+  public static WsClient connect(Vertx vertx, int port, String path, String name) {
+    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
+    try {
+      WebSocket ws = client.connect(options).toCompletionStage().toCompletableFuture().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      return new WsClient(name, ws);
+    } catch (Exception e) {
+      throw new AssertionError(name + ": cannot connect to " + path + ": " + e, e);
+    }
+  }
+
+  /** The HTTP status a refused upgrade got. */
+  public static int rejectedStatus(Vertx vertx, int port, String path) {
+    WebSocketClient client = vertx.createWebSocketClient();
+    try {
+      client.connect(port, "127.0.0.1", path).toCompletionStage().toCompletableFuture().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof UpgradeRejectedException) {
+        return ((UpgradeRejectedException) e.getCause()).getStatus();
+      }
+      throw new AssertionError("upgrade to " + path + " failed without a status: " + e.getCause(), e);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    } finally {
+      client.close();
+    }
+    throw new AssertionError("upgrade to " + path + " was accepted");
+  }
+
+  public void send(String text) {
+    ws.writeTextMessage(text);
+  }
+
+  public void send(JsonObject json) {
+    send(json.encode());
+  }
+
+  public void send(Buffer data) {
+    ws.writeBinaryMessage(data);
+  }
+
+  /** The next message, text or {@link Buffer}. */
+  public Object next() {
+    try {
+      Object m = received.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      if (m == null) {
+        fail(name + ": no message within " + TIMEOUT_MS + " ms");
+      }
+      return m;
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next message, which must be a JSON text. */
+  public JsonObject nextJson() {
+    Object m = next();
+    if (!(m instanceof String)) {
+      fail(name + ": expected a text message, got " + m);
+    }
+    return new JsonObject((String) m);
+  }
+
+  /**
+   * The next {@code expected.length} messages are exactly these JSON texts, in any order (they
+   * may travel different bus paths: a push to the session and a group publish).
+   */
+  public void expect(String... expected) {
+    List<JsonObject> want = new ArrayList<>();
+    Arrays.stream(expected).forEach(e -> want.add(new JsonObject(e)));
+    List<JsonObject> got = new ArrayList<>();
+    for (int i = 0; i < expected.length; i++) {
+      got.add(nextJson());
+    }
+    List<JsonObject> missing = new ArrayList<>(want);
+    got.forEach(missing::remove);
+    if (!missing.isEmpty()) {
+      fail(name + ": expected " + want + " but got " + got);
+    }
+  }
+
+  /** Waits for the socket to close; returns the close code. */
+  public short awaitClose() {
+    try {
+      return closed.get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(name + ": socket did not close within " + TIMEOUT_MS + " ms", e);
+    }
+  }
+
+  public String closeReason() {
+    return ws.closeReason();
+  }
+
+  public boolean isClosed() {
+    return closed.isDone();
+  }
+
+  /** Asserts that nothing else was received so far. */
+  public void assertQuiet() {
+    assertEquals(List.of(), new ArrayList<>(received), name + ": unexpected messages");
+  }
+
+  @Override
+  public void close() {
+    if (!ws.isClosed()) {
+      ws.close();
+      awaitClose();
+    }
+  }
+
+  /** Waits until the server holds the session: the first message arrives. */
+  public Object awaitFirst() {
+    Object m = next();
+    assertNotNull(m);
+    return m;
+  }
+}
