@@ -50,7 +50,9 @@ public class GatewayVerticle extends VerticleBase {
     Router router = router(options, link);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
     return inbox.start()
-      .compose(v -> server.listen(options.port(), options.host()))
+      .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
+        new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + err.getMessage()
+          + " (change \"port\" in the config or set " + GatewayOptions.ENV_PORT + ")", err))))
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
         "Gateway node %s ready on http://%s:%d/ routes %s (JVM up %d ms)", nodeId, options.host(),
         s.actualPort(), options.routes(), ManagementFactory.getRuntimeMXBean().getUptime())));

@@ -20,7 +20,8 @@ public final class TestCluster {
       String xml = Files.readString(Path.of("conf", "cluster.xml"))
         .replace("<cluster-name>switchboard</cluster-name>",
           "<cluster-name>switchboard-test-" + UUID.randomUUID() + "</cluster-name>")
-        .replace(">5701</port>", ">5901</port>");
+        .replace(">5701</port>", ">" + basePort() + "</port>")
+        .replace("<properties>", "<properties>\n    <property name=\"hazelcast.tcp.join.port.try.count\">10</property>");
       Files.createDirectories(Path.of("target"));
       config = Files.createTempFile(Path.of("target"), "cluster-", ".xml");
       Files.writeString(config, xml);
@@ -32,6 +33,26 @@ public final class TestCluster {
   /** The JVM flags that make a launched process join this cluster. */
   public List<String> jvmArgs() {
     return List.of("-Dvertx.hazelcast.config=" + config.toAbsolutePath());
+  }
+
+  /** A random base port with ten free ports above it, so concurrent test clusters never collide. */
+  private static int basePort() {
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = 20000 + random.nextInt(20000);
+      boolean free = true;
+      for (int p = base; p < base + 10 && free; p++) {
+        try (ServerSocket s = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
+          free = true;
+        } catch (IOException e) {
+          free = false;
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new AssertionError("no free port range for a test cluster");
   }
 
   /** A free TCP port on loopback. */
