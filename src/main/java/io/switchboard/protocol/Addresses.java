@@ -12,12 +12,22 @@ package io.switchboard.protocol;
  *       sessions through it.</li>
  *   <li>{@link #GROUPS}: published to by services; every gateway node consumes it and writes the
  *       message to its local members of the group.</li>
+ *   <li>{@link #REGISTRY} and {@link #REGISTRY_HELLO}: service discovery (docs/protocol.md).</li>
  * </ul>
  */
 public final class Addresses {
 
   /** Common prefix of every Switchboard address. */
   public static final String PREFIX = "switchboard.";
+
+  /**
+   * Service discovery: every service instance publishes its announce here when ready and every
+   * second after (a heartbeat), and a withdraw when it stops. Gateways route by what they heard.
+   */
+  public static final String REGISTRY = PREFIX + "registry";
+
+  /** A gateway that starts publishes here; every service instance then announces at once. */
+  public static final String REGISTRY_HELLO = PREFIX + "registry.hello";
 
   /** Group fan-out: one publish reaches every gateway node once. */
   public static final String GROUPS = PREFIX + "groups";

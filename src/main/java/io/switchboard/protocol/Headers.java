@@ -20,6 +20,8 @@ public final class Headers {
   public static final String REASON = "sb.reason";
   /** On join, leave and group publish: the qualified group name ({@link Addresses#group}). */
   public static final String GROUP = "sb.group";
+  /** On an open: {@code "true"} when the session was bound to an instance that is gone (failover). */
+  public static final String REBIND = "sb.rebind";
   /** On a group publish: a session id that must not receive it (typically the sender). */
   public static final String EXCEPT = "sb.except";
 

@@ -50,8 +50,9 @@ public final class WsClient implements AutoCloseable {
     WebSocketClient client = vertx.createWebSocketClient();
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
     try {
-      WebSocket ws = client.connect(options).toCompletionStage().toCompletableFuture().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-      return new WsClient(name, ws);
+      // handlers are set on the event loop as the handshake completes, so no early frame is lost
+      return client.connect(options).map(ws -> new WsClient(name, ws))
+        .toCompletionStage().toCompletableFuture().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new AssertionError(name + ": cannot connect to " + path + ": " + e, e);
     }
