@@ -1,0 +1,116 @@
+package io.switchboard.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * {@code launcher/bench}: starts the server JVMs to measure, drives load at them from this JVM,
+ * and writes {@code bench-results/<timestamp>/} with {@code results.json}, {@code report.md}
+ * and PNG charts. Every figure of ours is reported beside the baselines measured in the same run.
+ *
+ * <pre>launcher/bench all            # every scenario, full size (under 10 minutes on 2 cores)
+ * launcher/bench echo --quick    # a smoke run of one scenario</pre>
+ */
+public final class Bench {
+
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+  private Bench() {
+  }
+
+  public static void main(String[] args) {
+    BenchOptions options;
+    try {
+      options = BenchOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Result result = run(options, System.out::println);
+    System.out.println("bench: report " + result.dir().resolve("report.md"));
+    System.exit(result.errors().isEmpty() ? 0 : 1);
+  }
+
+  /** Where a run wrote its files, and the scenarios that failed (name → message). */
+  public record Result(Path dir, Map<String, String> errors) {
+  }
+
+  /** Runs the scenarios of {@code options}; never throws for a failed scenario (see the result). */
+  public static Result run(BenchOptions options, Consumer<String> out) {
+    Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
+    String stamp = LocalDateTime.now(ZoneOffset.UTC).format(STAMP);
+    Path dir = options.out != null ? options.out : root.resolve("bench-results").resolve(stamp);
+    long t0 = System.nanoTime();
+    Consumer<String> progress = line -> out.accept(String.format("%5.1fs %s", (System.nanoTime() - t0) / 1e9, line));
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    JvmCommand jvm = JvmCommand.detect(root);
+    JsonObject machine = Machine.describe(jvm);
+    progress.accept("bench " + String.join(" ", options.scenarios) + (options.quick ? " (quick)" : "") + " → " + dir);
+    Map<String, Scenario.Outcome> outcomes = new LinkedHashMap<>();
+    Map<String, String> errors = new LinkedHashMap<>();
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2)
+      .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
+    LoadClient client = new LoadClient(vertx);
+    try (Fleet fleet = new Fleet(jvm, dir, options.jfr, client, progress)) {
+      // every server up before any measurement: no JVM start-up or JIT burst inside another's window
+      for (String target : options.scenarios.equals(java.util.List.of("runtime")) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL) {
+        fleet.target(target);
+      }
+      for (String name : options.scenarios) {
+        Scenario s = scenario(name, options, fleet, new LoadClient(vertx), progress);
+        long s0 = System.nanoTime();
+        try {
+          s.run();
+          outcomes.put(name, s.outcome());
+          progress.accept(String.format("[%s] done in %.0f s", name, (System.nanoTime() - s0) / 1e9));
+        } catch (RuntimeException e) {
+          errors.put(name, String.valueOf(e.getMessage()));
+          progress.accept("[" + name + "] FAILED: " + e.getMessage());
+          if (!s.figures.isEmpty()) {
+            outcomes.put(name, s.outcome());
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      errors.put("fleet", String.valueOf(e.getMessage()));
+      progress.accept("FAILED: " + e.getMessage());
+    } finally {
+      vertx.close();
+    }
+    Charts charts = new Charts(dir);
+    charts.draw(outcomes);
+    new Report(dir).write(machine, options, outcomes, errors, charts.written());
+    progress.accept("wrote " + dir.resolve("results.json") + ", report.md and " + charts.written().size() + " chart(s)");
+    out.accept(Report.table(outcomes));
+    return new Result(dir, errors);
+  }
+
+  private static Scenario scenario(String name, BenchOptions o, Fleet fleet, LoadClient client, Consumer<String> progress) {
+    return switch (name) {
+      case "echo" -> new EchoScenario(o, fleet, client, progress);
+      case "fanout" -> new FanoutScenario(o, fleet, client, progress);
+      case "idle" -> new IdleScenario(o, fleet, client, progress);
+      case "connect" -> new ConnectScenario(o, fleet, client, progress);
+      case "runtime" -> new RuntimeScenario(o, fleet, client, progress);
+      default -> throw new IllegalArgumentException(name);
+    };
+  }
+}

@@ -1,0 +1,142 @@
+package io.switchboard.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@code launcher/bench} was asked to do: the scenarios, full or {@code --quick}, and every
+ * load figure, each with a {@code DEFAULT_*} (full run) and a {@code QUICK_*} (smoke run) value.
+ *
+ * <pre>launcher/bench echo|fanout|idle|connect|runtime|all [--quick] [--rate N] [--connections N]
+ *   [--duration S] [--rounds N] [--members N] [--big-members N] [--fanout-rate N] [--sockets N]
+ *   [--handshakes N] [--out DIR] [--jfr]</pre>
+ */
+public final class BenchOptions {
+
+  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "connect", "runtime");
+
+  public static final int DEFAULT_RATE = 5_000;
+  public static final int DEFAULT_CONNECTIONS = 200;
+  public static final int DEFAULT_DURATION_S = 5;
+  public static final int DEFAULT_WARMUP_S = 2;
+  public static final int DEFAULT_ROUNDS = 2;
+  public static final int DEFAULT_PAYLOAD_BYTES = 64;
+  public static final int DEFAULT_MEMBERS = 1_000;
+  public static final int DEFAULT_BIG_MEMBERS = 10_000;
+  public static final int DEFAULT_FANOUT_RATE = 20;
+  public static final int DEFAULT_BIG_FANOUT_RATE = 5;
+  public static final int DEFAULT_SOCKETS = 15_000;
+  public static final int DEFAULT_HANDSHAKES = 5_000;
+  public static final int DEFAULT_CONNECT_CONCURRENCY = 128;
+  public static final int DEFAULT_RUNTIME_SESSIONS = 200;
+  public static final int DEFAULT_KILL_WAIT_S = 6;
+
+  public static final int QUICK_RATE = 1_000;
+  public static final int QUICK_CONNECTIONS = 20;
+  public static final int QUICK_DURATION_S = 1;
+  public static final int QUICK_WARMUP_S = 1;
+  public static final int QUICK_ROUNDS = 1;
+  public static final int QUICK_MEMBERS = 100;
+  public static final int QUICK_BIG_MEMBERS = 200;
+  public static final int QUICK_SOCKETS = 300;
+  public static final int QUICK_HANDSHAKES = 200;
+  public static final int QUICK_RUNTIME_SESSIONS = 10;
+  public static final int QUICK_KILL_WAIT_S = 4;
+
+  final List<String> scenarios = new ArrayList<>();
+  boolean quick;
+  int rate;
+  int connections;
+  int durationS;
+  int warmupS;
+  int rounds;
+  int payloadBytes = DEFAULT_PAYLOAD_BYTES;
+  int members;
+  int bigMembers;
+  int fanoutRate = DEFAULT_FANOUT_RATE;
+  int bigFanoutRate = DEFAULT_BIG_FANOUT_RATE;
+  int sockets;
+  int handshakes;
+  int connectConcurrency = DEFAULT_CONNECT_CONCURRENCY;
+  int runtimeSessions;
+  int killWaitS;
+  boolean jfr;
+  Path out;
+  String commandLine;
+
+  /** Parses the command line; throws {@link IllegalArgumentException} with a one-line message. */
+  public static BenchOptions parse(String... args) {
+    BenchOptions o = new BenchOptions();
+    o.commandLine = "launcher/bench " + String.join(" ", args);
+    o.quick = List.of(args).contains("--quick");
+    o.rate = o.quick ? QUICK_RATE : DEFAULT_RATE;
+    o.connections = o.quick ? QUICK_CONNECTIONS : DEFAULT_CONNECTIONS;
+    o.durationS = o.quick ? QUICK_DURATION_S : DEFAULT_DURATION_S;
+    o.warmupS = o.quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S;
+    o.rounds = o.quick ? QUICK_ROUNDS : DEFAULT_ROUNDS;
+    o.members = o.quick ? QUICK_MEMBERS : DEFAULT_MEMBERS;
+    o.bigMembers = o.quick ? QUICK_BIG_MEMBERS : DEFAULT_BIG_MEMBERS;
+    o.sockets = o.quick ? QUICK_SOCKETS : DEFAULT_SOCKETS;
+    o.handshakes = o.quick ? QUICK_HANDSHAKES : DEFAULT_HANDSHAKES;
+    o.runtimeSessions = o.quick ? QUICK_RUNTIME_SESSIONS : DEFAULT_RUNTIME_SESSIONS;
+    o.killWaitS = o.quick ? QUICK_KILL_WAIT_S : DEFAULT_KILL_WAIT_S;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--quick" -> { }
+        case "--jfr" -> o.jfr = true;
+        case "--rate" -> o.rate = positive(a, args, ++i);
+        case "--connections" -> o.connections = positive(a, args, ++i);
+        case "--duration" -> o.durationS = positive(a, args, ++i);
+        case "--warmup" -> o.warmupS = positive(a, args, ++i);
+        case "--rounds" -> o.rounds = positive(a, args, ++i);
+        case "--payload" -> o.payloadBytes = positive(a, args, ++i);
+        case "--members" -> o.members = positive(a, args, ++i);
+        case "--big-members" -> o.bigMembers = positive(a, args, ++i);
+        case "--fanout-rate" -> o.fanoutRate = positive(a, args, ++i);
+        case "--sockets" -> o.sockets = positive(a, args, ++i);
+        case "--handshakes" -> o.handshakes = positive(a, args, ++i);
+        case "--out" -> o.out = Path.of(value(a, args, ++i));
+        case "all" -> o.scenarios.addAll(SCENARIOS);
+        default -> {
+          if (!SCENARIOS.contains(a)) {
+            throw new IllegalArgumentException("unknown scenario or option \"" + a + "\" (scenarios: "
+              + String.join(", ", SCENARIOS) + ", all; options: --quick --rate --connections --duration --warmup"
+              + " --rounds --payload --members --big-members --fanout-rate --sockets --handshakes --out --jfr)");
+          }
+          o.scenarios.add(a);
+        }
+      }
+    }
+    if (o.scenarios.isEmpty()) {
+      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|idle|connect|runtime|all [--quick] [options]");
+    }
+    return o;
+  }
+
+  /** Whether a scenario was asked for. */
+  boolean runs(String scenario) {
+    return scenarios.contains(scenario);
+  }
+
+  private static String value(String name, String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(name + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int positive(String name, String[] args, int i) {
+    String v = value(name, args, i);
+    try {
+      int n = Integer.parseInt(v);
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // below
+    }
+    throw new IllegalArgumentException(name + " must be a positive whole number, not \"" + v + "\"");
+  }
+}

@@ -1,0 +1,199 @@
+package io.switchboard.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The server JVMs of one bench run, started on first use and kept for the whole run (so that
+ * every scenario compares targets that lived through the same machine load), stopped at the end.
+ * Clustered targets each get a private cluster. Every server listens on 127.0.0.1 only.
+ *
+ * <ul>
+ *   <li><b>switchboard</b>: gateway JVM(s) + a services JVM (echo, room), clustered;</li>
+ *   <li><b>bare</b>: {@link BareEchoVerticle}, one JVM;</li>
+ *   <li><b>naive</b>: {@link NaiveGatewayVerticle} + {@link NaiveEchoConsumer}, two clustered JVMs;</li>
+ *   <li><b>local</b>: the gateway with the echo and room services in its own JVM (local event bus).</li>
+ * </ul>
+ */
+final class Fleet implements AutoCloseable {
+
+  static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  static final String HOST = "127.0.0.1";
+  static final String GATEWAY = "io.switchboard.gateway.GatewayVerticle";
+  static final String SERVICE_HOST = "io.switchboard.service.ServiceHost";
+  static final String ECHO_SERVICE = "io.switchboard.demo.EchoService";
+
+  private final JvmCommand jvm;
+  private final Path dir;
+  private final boolean jfr;
+  private final Consumer<String> progress;
+  private final LoadClient probe;
+  private final Map<String, Target> targets = new LinkedHashMap<>();
+  private final List<ServerJvm> started = new ArrayList<>();
+  private BenchCluster switchboardCluster;
+
+  Fleet(JvmCommand jvm, Path dir, boolean jfr, LoadClient probe, Consumer<String> progress) {
+    this.jvm = jvm;
+    this.dir = dir;
+    this.jfr = jfr;
+    this.probe = probe;
+    this.progress = progress;
+  }
+
+  /** Starts (once) and returns a target by name. */
+  synchronized Target target(String name) {
+    Target t = targets.get(name);
+    if (t == null) {
+      long t0 = System.nanoTime();
+      t = switch (name) {
+        case Target.SWITCHBOARD -> switchboard();
+        case Target.BARE -> bare();
+        case Target.NAIVE -> naive();
+        case Target.LOCAL -> local();
+        default -> throw new IllegalArgumentException(name);
+      };
+      targets.put(name, t);
+      progress.accept(String.format("  %s is up (%d JVM(s), %.1f s)", name, t.servers().size(), (System.nanoTime() - t0) / 1e9));
+    }
+    return t;
+  }
+
+  /** Ours with a second gateway JVM on the same cluster (for the big room). */
+  synchronized Target switchboardTwoGateways() {
+    Target one = target(Target.SWITCHBOARD);
+    Target two = targets.get("switchboard-2gw");
+    if (two == null) {
+      int port = BenchCluster.freePort();
+      ServerJvm gw = start("switchboard-gateway-b", switchboardCluster.config(),
+        List.of("run", GATEWAY, "-conf", write("gateway-b.json", gatewayConfig(port)).toString(), "-cluster"),
+        "Gateway node .* ready");
+      awaitRoutable(port, BenchPaths.ECHO);
+      List<ServerJvm> servers = new ArrayList<>(one.servers());
+      servers.add(gw);
+      two = new Target(Target.SWITCHBOARD, List.of(one.port(), port), List.of(one.gateways().get(0), gw), servers);
+      targets.put("switchboard-2gw", two);
+    }
+    return two;
+  }
+
+  /** Starts one more service JVM on our cluster: EchoService named {@code late}. */
+  ServerJvm startLateService() {
+    target(Target.SWITCHBOARD);
+    Path conf = write("late.json", new JsonObject().put("name", "late"));
+    ServerJvm late = ServerJvm.start(jvm, dir.resolve("logs"), "switchboard-late-service", switchboardCluster.config(), javaOpts("late"),
+      List.of("run", ECHO_SERVICE, "-conf", conf.toString(), "-cluster"));
+    started.add(late);
+    return late;
+  }
+
+  private Target switchboard() {
+    switchboardCluster = new BenchCluster(jvm.root(), dir, "switchboard");
+    int port = BenchCluster.freePort();
+    ServerJvm gw = start("switchboard-gateway", switchboardCluster.config(),
+      List.of("run", GATEWAY, "-conf", write("gateway.json", gatewayConfig(port)).toString(), "-cluster"),
+      "Gateway node .* ready");
+    ServerJvm services = start("switchboard-services", switchboardCluster.config(),
+      List.of("run", SERVICE_HOST, "-conf", write("services.json", servicesConfig(null)).toString(), "-cluster"),
+      "Service host deployed");
+    awaitRoutable(port, BenchPaths.ECHO);
+    return new Target(Target.SWITCHBOARD, List.of(port), List.of(gw), List.of(gw, services));
+  }
+
+  private Target bare() {
+    int port = BenchCluster.freePort();
+    ServerJvm bare = start("bare", null, List.of("run", BareEchoVerticle.class.getName(),
+      "-conf", write("bare.json", new JsonObject().put("port", port)).toString()), "bench: bare ready");
+    awaitRoutable(port, BenchPaths.ECHO);
+    return new Target(Target.BARE, List.of(port), List.of(bare), List.of(bare));
+  }
+
+  private Target naive() {
+    BenchCluster cluster = new BenchCluster(jvm.root(), dir, "naive");
+    ServerJvm consumer = start("naive-consumer", cluster.config(),
+      List.of("run", NaiveEchoConsumer.class.getName(), "-cluster"), "bench: naive echo consumer ready");
+    int port = BenchCluster.freePort();
+    ServerJvm gw = start("naive-gateway", cluster.config(), List.of("run", NaiveGatewayVerticle.class.getName(),
+      "-conf", write("naive.json", new JsonObject().put("port", port)).toString(), "-cluster"), "bench: naive gateway ready");
+    awaitRoutable(port, BenchPaths.ECHO);
+    return new Target(Target.NAIVE, List.of(port), List.of(gw), List.of(gw, consumer));
+  }
+
+  private Target local() {
+    int port = BenchCluster.freePort();
+    ServerJvm local = start("local", null, List.of("run", SERVICE_HOST,
+      "-conf", write("local.json", servicesConfig(gatewayConfig(port))).toString()), "Service host deployed");
+    awaitRoutable(port, BenchPaths.ECHO);
+    return new Target(Target.LOCAL, List.of(port), List.of(local), List.of(local));
+  }
+
+  private ServerJvm start(String name, Path cluster, List<String> args, String readyLine) {
+    progress.accept("  starting " + name + " ...");
+    ServerJvm s = ServerJvm.start(jvm, dir.resolve("logs"), name, cluster, javaOpts(name), args);
+    started.add(s);
+    s.await(readyLine, START_TIMEOUT);
+    return s;
+  }
+
+  /** Extra JVM flags of a server: a JFR recording (profile settings) with {@code --jfr}. */
+  private String javaOpts(String name) {
+    if (!jfr) {
+      return null;
+    }
+    Path file = dir.resolve("jfr").resolve(name + ".jfr").toAbsolutePath();
+    try {
+      Files.createDirectories(file.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return "-XX:StartFlightRecording=filename=" + file + ",settings=profile,dumponexit=true";
+  }
+
+  private void awaitRoutable(int port, String path) {
+    probe.awaitEcho(port, path, START_TIMEOUT);
+  }
+
+  private static JsonObject gatewayConfig(int port) {
+    return new JsonObject().put("host", HOST).put("port", port)
+      .put("routes", new JsonObject().put(BenchPaths.ECHO, "echo").put(BenchPaths.ROOM, "room").put(BenchPaths.LATE, "late"));
+  }
+
+  /** The services JVM's config: echo and room, plus the gateway itself for {@code local}. */
+  private static JsonObject servicesConfig(JsonObject gateway) {
+    JsonArray services = new JsonArray();
+    if (gateway != null) {
+      services.add(new JsonObject().put("verticle", GATEWAY).put("config", gateway));
+    }
+    services.add(new JsonObject().put("verticle", ECHO_SERVICE).put("config", new JsonObject().put("name", "echo")));
+    services.add(new JsonObject().put("verticle", RoomService.class.getName()).put("config", new JsonObject().put("name", "room")));
+    return new JsonObject().put("services", services);
+  }
+
+  private Path write(String file, JsonObject json) {
+    try {
+      Path p = dir.resolve("conf").resolve(file);
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, json.encodePrettily());
+      return p.toAbsolutePath();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      started.get(i).close();
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package io.switchboard.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code launcher/bench all --quick} in this JVM, against real server JVMs on private clusters:
+ * proves the tool runs every scenario and writes sane figures, a report and charts. Nothing here
+ * asserts a performance figure (the machine is shared); the full run is {@code launcher/bench all}.
+ */
+@DisplayName("The bench, in a quick smoke run of every scenario")
+class BenchSmokeTest {
+
+  private static Path dir;
+  private static JsonObject results;
+  private static String report;
+
+  @BeforeAll
+  static void runQuickBench() throws IOException {
+    Path out = Path.of("target", "bench-smoke");
+    Bench.Result result = Bench.run(BenchOptions.parse("all", "--quick", "--out", out.toString()), System.out::println);
+    dir = result.dir();
+    assertTrue(result.errors().isEmpty(), "scenarios failed: " + result.errors());
+    results = new JsonObject(Files.readString(dir.resolve("results.json")));
+    report = Files.readString(dir.resolve("report.md"));
+  }
+
+  @Test
+  @DisplayName("echo: ours and every baseline have a latency, a CPU per message and a peak throughput")
+  void echo() {
+    for (String metric : List.of("server CPU per message at", "p99 latency", "peak throughput")) {
+      JsonObject f = figure("echo", metric);
+      for (String target : Target.ALL) {
+        assertPositive(f, target);
+      }
+    }
+    assertEquals(0.0, figure("echo", "lost").getJsonObject("values").getDouble(Target.SWITCHBOARD));
+    assertTrue(report.contains("| echo | peak throughput"), report);
+  }
+
+  @Test
+  @DisplayName("fanout: every member got every message, on one gateway and across two")
+  void fanout() {
+    assertPositive(figure("fanout", "server CPU per delivery, " + BenchOptions.QUICK_MEMBERS), Target.SWITCHBOARD);
+    assertPositive(figure("fanout", "p99 latency, " + BenchOptions.QUICK_BIG_MEMBERS), Target.SWITCHBOARD);
+    for (String metric : List.of("lost deliveries, " + BenchOptions.QUICK_MEMBERS, "lost deliveries, " + BenchOptions.QUICK_BIG_MEMBERS)) {
+      assertEquals(0.0, figure("fanout", metric).getJsonObject("values").getDouble(Target.SWITCHBOARD), metric);
+    }
+  }
+
+  @Test
+  @DisplayName("idle: memory per socket measured on each target's gateway JVM")
+  void idle() {
+    JsonObject raw = results.getJsonObject("raw").getJsonObject("idle");
+    for (String target : Target.ALL) {
+      assertEquals(BenchOptions.QUICK_SOCKETS, raw.getJsonObject(target).getInteger("sockets"), target);
+      assertNotNull(figure("idle", "RSS growth").getJsonObject("values").getDouble(target), target);
+    }
+  }
+
+  @Test
+  @DisplayName("connect: handshakes per second through each target")
+  void connect() {
+    JsonObject f = figure("connect", "handshakes/s");
+    for (String target : Target.ALL) {
+      assertPositive(f, target);
+    }
+  }
+
+  @Test
+  @DisplayName("runtime: a late service becomes routable; its kill -9 is measured or reported n/a")
+  void runtime() {
+    assertPositive(figure("runtime", "ready → routable"), Target.SWITCHBOARD);
+    JsonObject kill = figure("runtime", "kill -9");
+    assertTrue(kill.getJsonObject("values").containsKey(Target.SWITCHBOARD) || kill.getString("note").startsWith("n/a"), kill.encode());
+  }
+
+  @Test
+  @DisplayName("writes results.json, a report.md table and PNG charts")
+  void files() throws IOException {
+    assertTrue(report.contains("| scenario | figure | switchboard | bare | naive | local |"), report);
+    JsonArray charts = results.getJsonArray("charts");
+    assertFalse(charts.isEmpty());
+    for (Object c : charts) {
+      byte[] png = Files.readAllBytes(dir.resolve((String) c));
+      assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', c + " is not a PNG");
+    }
+  }
+
+  private static JsonObject figure(String scenario, String metricPrefix) {
+    for (Object o : results.getJsonArray("figures")) {
+      JsonObject f = (JsonObject) o;
+      if (f.getString("scenario").equals(scenario) && f.getString("metric").startsWith(metricPrefix)) {
+        return f;
+      }
+    }
+    throw new AssertionError("no " + scenario + " figure \"" + metricPrefix + "...\" in " + results.getJsonArray("figures").encodePrettily());
+  }
+
+  private static void assertPositive(JsonObject figure, String target) {
+    Double v = figure.getJsonObject("values").getDouble(target);
+    assertNotNull(v, target + " has no " + figure.getString("metric"));
+    assertTrue(v > 0, target + ": " + figure.getString("metric") + " = " + v);
+  }
+}
