@@ -71,9 +71,7 @@ public final class Bench {
     LoadClient client = new LoadClient(vertx);
     try (Fleet fleet = new Fleet(jvm, dir, options.jfr, client, progress)) {
       // every server up before any measurement: no JVM start-up or JIT burst inside another's window
-      for (String target : options.scenarios.equals(java.util.List.of("runtime")) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL) {
-        fleet.target(target);
-      }
+      fleet.startAll(options.scenarios.equals(java.util.List.of("runtime")) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL);
       for (String name : options.scenarios) {
         Scenario s = scenario(name, options, fleet, new LoadClient(vertx), progress);
         long s0 = System.nanoTime();

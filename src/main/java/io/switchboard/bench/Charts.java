@@ -116,8 +116,11 @@ final class Charts {
     save(file, chart);
   }
 
+  /** A figure's metric as a bar group label: up to its first comma, at most 40 characters. */
   private static String shorten(String metric) {
-    return metric.length() <= 48 ? metric : metric.substring(0, 47) + "…";
+    int comma = metric.indexOf(',');
+    String label = comma > 0 ? metric.substring(0, comma) : metric;
+    return label.length() <= 40 ? label : label.substring(0, 39) + "…";
   }
 
   private static CategoryChart chart(String title, String x, String y) {

@@ -9,15 +9,19 @@ final class CpuWindow {
 
   private final List<ServerJvm> servers;
   private final long[] before;
+  private final long[] sysBefore;
   private final long clientBefore;
   private final long t0 = System.nanoTime();
   private long[] used;
+  private long sysUsed;
   private long clientUsed;
   private long wallNanos;
 
   private CpuWindow(List<ServerJvm> servers) {
     this.servers = servers;
-    this.before = servers.stream().mapToLong(s -> s.stats().cpuNanos()).toArray();
+    ProcStats[] stats = servers.stream().map(ServerJvm::stats).toArray(ProcStats[]::new);
+    this.before = java.util.Arrays.stream(stats).mapToLong(ProcStats::cpuNanos).toArray();
+    this.sysBefore = java.util.Arrays.stream(stats).mapToLong(ProcStats::sysNanos).toArray();
     this.clientBefore = ProcStats.self().cpuNanos();
   }
 
@@ -29,7 +33,9 @@ final class CpuWindow {
     wallNanos = System.nanoTime() - t0;
     used = new long[servers.size()];
     for (int i = 0; i < servers.size(); i++) {
-      used[i] = servers.get(i).stats().cpuNanos() - before[i];
+      ProcStats now = servers.get(i).stats();
+      used[i] = now.cpuNanos() - before[i];
+      sysUsed += now.sysNanos() - sysBefore[i];
     }
     clientUsed = ProcStats.self().cpuNanos() - clientBefore;
     return this;
@@ -59,7 +65,7 @@ final class CpuWindow {
       perJvm.put(servers.get(i).name, Math.round(used[i] / 1e6));
     }
     return new JsonObject().put("wallMs", Math.round(wallNanos / 1e6)).put("serverCpuMs", Math.round(serverNanos() / 1e6))
-      .put("serverCpuMsByJvm", perJvm).put("clientCpuMs", Math.round(clientUsed / 1e6))
+      .put("serverCpuMsByJvm", perJvm).put("serverSysCpuMs", Math.round(sysUsed / 1e6)).put("clientCpuMs", Math.round(clientUsed / 1e6))
       .put("serverCores", wallNanos == 0 ? 0 : Math.round(100.0 * serverNanos() / wallNanos) / 100.0);
   }
 }

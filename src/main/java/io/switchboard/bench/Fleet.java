@@ -40,8 +40,8 @@ final class Fleet implements AutoCloseable {
   private final Consumer<String> progress;
   private final LoadClient probe;
   private final Map<String, Target> targets = new LinkedHashMap<>();
-  private final List<ServerJvm> started = new ArrayList<>();
-  private BenchCluster switchboardCluster;
+  private final List<ServerJvm> started = java.util.Collections.synchronizedList(new ArrayList<>());
+  private volatile BenchCluster switchboardCluster;
 
   Fleet(JvmCommand jvm, Path dir, boolean jfr, LoadClient probe, Consumer<String> progress) {
     this.jvm = jvm;
@@ -51,9 +51,28 @@ final class Fleet implements AutoCloseable {
     this.progress = progress;
   }
 
+  /**
+   * Starts these targets side by side (each on its own cluster, so their JVMs never merge), and
+   * returns when all are up: start-up CPU is spent before any measurement.
+   */
+  void startAll(List<String> names) {
+    List<java.util.concurrent.CompletableFuture<Target>> starts = new ArrayList<>();
+    for (String name : names) {
+      starts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> target(name)));
+    }
+    try {
+      java.util.concurrent.CompletableFuture.allOf(starts.toArray(new java.util.concurrent.CompletableFuture[0])).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
   /** Starts (once) and returns a target by name. */
-  synchronized Target target(String name) {
-    Target t = targets.get(name);
+  Target target(String name) {
+    Target t;
+    synchronized (targets) {
+      t = targets.get(name);
+    }
     if (t == null) {
       long t0 = System.nanoTime();
       t = switch (name) {
@@ -63,7 +82,9 @@ final class Fleet implements AutoCloseable {
         case Target.LOCAL -> local();
         default -> throw new IllegalArgumentException(name);
       };
-      targets.put(name, t);
+      synchronized (targets) {
+        targets.put(name, t);
+      }
       progress.accept(String.format("  %s is up (%d JVM(s), %.1f s)", name, t.servers().size(), (System.nanoTime() - t0) / 1e9));
     }
     return t;
@@ -72,7 +93,10 @@ final class Fleet implements AutoCloseable {
   /** Ours with a second gateway JVM on the same cluster (for the big room). */
   synchronized Target switchboardTwoGateways() {
     Target one = target(Target.SWITCHBOARD);
-    Target two = targets.get("switchboard-2gw");
+    Target two;
+    synchronized (targets) {
+      two = targets.get("switchboard-2gw");
+    }
     if (two == null) {
       int port = BenchCluster.freePort();
       ServerJvm gw = start("switchboard-gateway-b", switchboardCluster.config(),
@@ -82,7 +106,9 @@ final class Fleet implements AutoCloseable {
       List<ServerJvm> servers = new ArrayList<>(one.servers());
       servers.add(gw);
       two = new Target(Target.SWITCHBOARD, List.of(one.port(), port), List.of(one.gateways().get(0), gw), servers);
-      targets.put("switchboard-2gw", two);
+      synchronized (targets) {
+        targets.put("switchboard-2gw", two);
+      }
     }
     return two;
   }
@@ -192,8 +218,10 @@ final class Fleet implements AutoCloseable {
 
   @Override
   public void close() {
-    for (int i = started.size() - 1; i >= 0; i--) {
-      started.get(i).close();
+    List<ServerJvm> all;
+    synchronized (started) {
+      all = new ArrayList<>(started);
     }
+    all.parallelStream().forEach(ServerJvm::close);
   }
 }
