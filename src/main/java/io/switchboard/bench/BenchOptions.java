@@ -19,7 +19,7 @@ public final class BenchOptions {
   public static final int DEFAULT_RATE = 5_000;
   public static final int DEFAULT_CONNECTIONS = 200;
   public static final int DEFAULT_DURATION_S = 5;
-  public static final int DEFAULT_WARMUP_S = 2;
+  public static final int DEFAULT_WARMUP_S = 3;
   public static final int DEFAULT_ROUNDS = 2;
   public static final int DEFAULT_PAYLOAD_BYTES = 64;
   public static final int DEFAULT_MEMBERS = 1_000;

@@ -51,7 +51,9 @@ final class Report {
     md.append("\nRatios are ours ÷ the baseline, measured in the same run: *bare* a plain Vert.x WebSocket verticle, ")
       .append("*naive* a 20-line clustered relay (request/reply to a consumer in another JVM), ")
       .append("*local* our gateway with the services in its own JVM (local event bus). ")
-      .append("CPU is summed over every server JVM of a target (from `/proc/<pid>/stat`), not the load client.\n");
+      .append("CPU is summed over every server JVM of a target (from `/proc/<pid>/stat`, user + system), without the JIT ")
+      .append("compiler threads (warm-up; kept in results.json), and never includes the load client. On loopback the kernel ")
+      .append("charges much of the receiving side's TCP work to the sender, so server CPU includes part of the client's.\n");
     if (!errors.isEmpty()) {
       md.append("\n## Scenarios that failed\n\n");
       errors.forEach((s, e) -> md.append("- **").append(s).append("**: ").append(e.replace("\n", " ")).append('\n'));

@@ -22,6 +22,6 @@ record Target(String name, List<Integer> ports, List<ServerJvm> gateways, List<S
 
   /** CPU time summed over the server JVMs, in nanoseconds. */
   long serverCpuNanos() {
-    return servers.stream().mapToLong(s -> s.stats().cpuNanos()).sum();
+    return servers.stream().mapToLong(s -> s.stats().workNanos()).sum();
   }
 }
