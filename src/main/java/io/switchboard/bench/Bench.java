@@ -72,6 +72,9 @@ public final class Bench {
     try (Fleet fleet = new Fleet(jvm, dir, options.jfr, client, progress)) {
       // every server up before any measurement: no JVM start-up or JIT burst inside another's window
       fleet.startAll(options.scenarios.equals(java.util.List.of("runtime")) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL);
+      if (options.runs("fanout")) {
+        fleet.switchboardTwoGateways();
+      }
       for (String name : options.scenarios) {
         Scenario s = scenario(name, options, fleet, new LoadClient(vertx), progress);
         long s0 = System.nanoTime();

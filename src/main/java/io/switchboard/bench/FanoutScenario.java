@@ -18,6 +18,7 @@ final class FanoutScenario extends Scenario {
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(120);
   static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
   static final int CONNECT_CONCURRENCY = 128;
+  static final int WARMUP_S = 1;
 
   FanoutScenario(BenchOptions options, Fleet fleet, LoadClient client, Consumer<String> progress) {
     super(options, fleet, client, progress);
@@ -77,9 +78,11 @@ final class FanoutScenario extends Scenario {
     List<Conn> conns = opened.conns();
     awaitJoined(label, conns);
     Conn sender = conns.get(0);
+    Traffic traffic = new Traffic(options.payloadBytes);
+    traffic.openLoop(List.of(sender), conns, rate, WARMUP_S, members, null);
     Latency latency = new Latency();
     CpuWindow window = CpuWindow.open(t.servers());
-    Traffic.Counts counts = new Traffic(options.payloadBytes).openLoop(List.of(sender), conns, rate, options.durationS, members, latency);
+    Traffic.Counts counts = traffic.openLoop(List.of(sender), conns, rate, options.durationS, members, latency);
     window.close();
     Run r = new Run(latency, counts, window, members);
     say("%s: %d members, %d msgs sent, %d of %d delivered, p99 %.2f ms, %.2f µs server CPU/delivery", label, members,

@@ -90,6 +90,11 @@ final class Fleet implements AutoCloseable {
     return t;
   }
 
+  /** Where this run's files go. */
+  Path dir() {
+    return dir;
+  }
+
   /** Ours with a second gateway JVM on the same cluster (for the big room). */
   synchronized Target switchboardTwoGateways() {
     Target one = target(Target.SWITCHBOARD);

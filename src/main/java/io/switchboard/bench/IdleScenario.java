@@ -15,6 +15,7 @@ final class IdleScenario extends Scenario {
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(180);
   static final Duration FIRST_ECHO_TIMEOUT = Duration.ofSeconds(60);
   static final int CONNECT_CONCURRENCY = 256;
+  static final int HISTOGRAM_LINES = 40;
 
   IdleScenario(BenchOptions options, Fleet fleet, LoadClient client, Consumer<String> progress) {
     super(options, fleet, client, progress);
@@ -48,6 +49,7 @@ final class IdleScenario extends Scenario {
       long rssAfter = gw.stats().rssBytes();
       long heapAfter = gw.heapAfterGc();
       long otherHeapAfter = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
+      saveHistogram(name, gw);
       double rssKb = (rssAfter - rssBefore) / 1024.0 / open;
       double heapKb = (heapAfter - heapBefore) / 1024.0 / open;
       say("%s: %d sockets open (%d failed) in %.1f s: RSS +%.1f MB (%.2f KB/socket), heap after GC +%.1f MB (%.2f KB/socket)",
@@ -67,5 +69,14 @@ final class IdleScenario extends Scenario {
     figures.add(rss.goal("≤ 6 KB", rss.ours() == null ? null : rss.ours() <= 6));
     figures.add(heap);
     figures.add(serviceHeap.note("naive's echo consumer keeps no per-socket state"));
+  }
+
+  /** What the gateway JVM holds with the sockets open: the top of its class histogram, for the report. */
+  private void saveHistogram(String target, ServerJvm gw) {
+    try {
+      java.nio.file.Files.writeString(fleet.dir().resolve("idle-histogram-" + target + ".txt"), gw.classHistogram(HISTOGRAM_LINES));
+    } catch (java.io.IOException | RuntimeException e) {
+      say("%s: no class histogram: %s", target, e.getMessage());
+    }
   }
 }

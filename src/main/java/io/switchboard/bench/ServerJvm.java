@@ -123,6 +123,11 @@ final class ServerJvm implements AutoCloseable {
     return Long.parseLong(m.group(1)) * 1024;
   }
 
+  /** The live objects by class ({@code jcmd GC.class_histogram}), the first {@code lines} lines. */
+  String classHistogram(int lines) {
+    return String.join("\n", jcmd("GC.class_histogram").lines().limit(lines).toList()) + "\n";
+  }
+
   private String jcmd(String command) {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
     try {

@@ -10,6 +10,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.internal.buffer.BufferInternal;
+
+import java.util.Set;
 
 /**
  * Service to gateway: pushes to one session through this node's address, and group messages
@@ -19,6 +25,12 @@ import io.vertx.core.eventbus.MessageConsumer;
 public final class GatewayInbox {
 
   private static final System.Logger LOG = System.getLogger(GatewayInbox.class.getName());
+
+  /**
+   * Group messages up to this size are encoded once and the same bytes are written, as one frame,
+   * to every member; larger ones are written per member, fragmented as Vert.x does.
+   */
+  static final int MAX_SHARED_FRAME_BYTES = 65536;
 
   private final EventBus bus;
   private final String address;
@@ -77,19 +89,45 @@ public final class GatewayInbox {
 
   private void onGroupMessage(Message<Object> msg) {
     MultiMap headers = msg.headers();
+    Set<GatewaySession> members = registry.members(headers.get(Headers.GROUP));
+    if (members.isEmpty()) {
+      return;
+    }
     String except = headers.get(Headers.EXCEPT);
     Op op = Op.of(headers.get(Headers.OP));
     Object body = msg.body();
-    for (GatewaySession member : registry.members(headers.get(Headers.GROUP))) {
+    Buffer payload;
+    WebSocketFrameType type;
+    if (op == Op.TEXT) {
+      payload = Buffer.buffer((String) body); // UTF-8, once for all members
+      type = WebSocketFrameType.TEXT;
+    } else if (op == Op.BINARY) {
+      payload = (Buffer) body;
+      type = WebSocketFrameType.BINARY;
+    } else {
+      return;
+    }
+    boolean shared = payload.length() <= MAX_SHARED_FRAME_BYTES;
+    for (GatewaySession member : members) {
       if (member.closed || member.id.equals(except)) {
         continue;
       }
-      if (op == Op.TEXT) {
+      if (shared) {
+        member.ws.writeFrame(frame(type, payload));
+      } else if (op == Op.TEXT) {
         member.ws.writeTextMessage((String) body);
-      } else if (op == Op.BINARY) {
-        member.ws.writeBinaryMessage((Buffer) body);
+      } else {
+        member.ws.writeBinaryMessage(payload);
       }
     }
+  }
+
+  /**
+   * A final frame over the payload's bytes, not a copy of them: each frame gets its own slice
+   * (its own read position), so one encoded message is written to any number of sockets.
+   */
+  private static WebSocketFrame frame(WebSocketFrameType type, Buffer payload) {
+    return new WebSocketFrameImpl(type, ((BufferInternal) payload).getByteBuf(), true);
   }
 
   private static void close(GatewaySession session, MultiMap headers) {
