@@ -42,7 +42,7 @@ public final class BenchOptions {
   public static final int QUICK_SOCKETS = 300;
   public static final int QUICK_HANDSHAKES = 200;
   public static final int QUICK_RUNTIME_SESSIONS = 10;
-  public static final int QUICK_KILL_WAIT_S = 4;
+  public static final int QUICK_KILL_WAIT_S = 2;
 
   final List<String> scenarios = new ArrayList<>();
   boolean quick;

@@ -49,7 +49,9 @@ final class IdleScenario extends Scenario {
       long rssAfter = gw.stats().rssBytes();
       long heapAfter = gw.heapAfterGc();
       long otherHeapAfter = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
-      saveHistogram(name, gw);
+      if (!options.quick) {
+        saveHistogram(name, gw);
+      }
       double rssKb = (rssAfter - rssBefore) / 1024.0 / open;
       double heapKb = (heapAfter - heapBefore) / 1024.0 / open;
       say("%s: %d sockets open (%d failed) in %.1f s: RSS +%.1f MB (%.2f KB/socket), heap after GC +%.1f MB (%.2f KB/socket)",
