@@ -116,11 +116,13 @@ final class Charts {
     save(file, chart);
   }
 
-  /** A figure's metric as a bar group label: up to its first comma, at most 40 characters. */
-  private static String shorten(String metric) {
-    int comma = metric.indexOf(',');
-    String label = comma > 0 ? metric.substring(0, comma) : metric;
-    return label.length() <= 40 ? label : label.substring(0, 39) + "…";
+  /** A figure's metric as a bar group label: no parentheses, up to its second comma, at most 44 characters. */
+  static String shorten(String metric) {
+    String label = metric.replaceAll("\\s*\\([^)]*\\)", "");
+    int first = label.indexOf(',');
+    int second = first < 0 ? -1 : label.indexOf(',', first + 1);
+    label = second > 0 ? label.substring(0, second) : label;
+    return label.length() <= 44 ? label : label.substring(0, 43) + "…";
   }
 
   private static CategoryChart chart(String title, String x, String y) {
