@@ -32,11 +32,11 @@ record Figure(String scenario, String metric, String unit, Map<String, Double> v
     return values.get(Target.SWITCHBOARD);
   }
 
-  /** Ours divided by a baseline's figure; null when either is missing or the baseline is 0. */
+  /** Ours divided by a baseline's figure; null when either is missing or the baseline is not positive. */
   Double ratio(String baseline) {
     Double b = values.get(baseline);
     Double o = ours();
-    return o == null || b == null || b == 0 ? null : o / b;
+    return o == null || b == null || b <= 0 ? null : o / b;
   }
 
   JsonObject toJson() {
