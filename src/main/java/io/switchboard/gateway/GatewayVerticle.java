@@ -1,9 +1,12 @@
 package io.switchboard.gateway;
 
 import io.switchboard.gateway.impl.GatewayInbox;
-import io.switchboard.gateway.impl.ServiceLink;
+import io.switchboard.gateway.impl.SessionManager;
 import io.switchboard.gateway.impl.SessionRegistry;
-import io.switchboard.gateway.impl.WebSocketEndpoint;
+import io.switchboard.gateway.impl.WebSocketRoutes;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Announcer;
+import io.switchboard.registry.Directory;
 import io.switchboard.protocol.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,7 +19,6 @@ import io.vertx.ext.web.handler.StaticHandler;
 
 import java.io.File;
 import java.lang.management.ManagementFactory;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -30,9 +32,13 @@ import java.util.UUID;
 public class GatewayVerticle extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(GatewayVerticle.class.getName());
+  /** How often a gateway node announces itself (for the admin API's node list). */
+  public static final long DEFAULT_HEARTBEAT_MS = 1000;
 
   private final SessionRegistry registry = new SessionRegistry();
+  private Directory directory;
   private GatewayInbox inbox;
+  private Announcer announcer;
   private HttpServer server;
 
   @Override
@@ -45,14 +51,20 @@ public class GatewayVerticle extends VerticleBase {
     }
     String nodeId = UUID.randomUUID().toString().substring(0, 8);
     String nodeAddress = Addresses.gateway(nodeId);
-    inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry);
-    ServiceLink link = new ServiceLink(vertx.eventBus(), nodeId, nodeAddress, options.openTimeoutMs());
-    Router router = router(options, link);
+    directory = new Directory(vertx);
+    SessionManager sessions = new SessionManager(vertx.eventBus(), nodeId, nodeAddress, options.openTimeoutMs(),
+      registry, directory);
+    directory.onLost(sessions::instanceLost);
+    inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
+    announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
+      DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()));
+    Router router = router(options, sessions);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
-    return inbox.start()
+    return Future.all(inbox.start(), directory.start())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
         new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + err.getMessage()
           + " (change \"port\" in the config or set " + GatewayOptions.ENV_PORT + ")", err))))
+      .compose(s -> announcer.start().map(s))
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
         "Gateway node %s ready on http://%s:%d/ routes %s (JVM up %d ms)", nodeId, options.host(),
         s.actualPort(), options.routes(), ManagementFactory.getRuntimeMXBean().getUptime())));
@@ -60,7 +72,10 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return inbox == null ? Future.succeededFuture() : inbox.stop();
+    if (inbox == null) {
+      return Future.succeededFuture();
+    }
+    return Future.join(announcer.stop(), directory.stop(), inbox.stop());
   }
 
   /** The port this gateway listens on (useful with {@code "port": 0}). */
@@ -75,19 +90,9 @@ public class GatewayVerticle extends VerticleBase {
     return count.future();
   }
 
-  private Router router(GatewayOptions options, ServiceLink link) {
+  private Router router(GatewayOptions options, SessionManager sessions) {
     Router router = Router.router(vertx);
-    for (Map.Entry<String, String> route : options.routes().entrySet()) {
-      router.get(route.getKey())
-        .handler(new WebSocketEndpoint(route.getValue(), registry, link, options.forwardHeaders()));
-    }
-    router.route().handler(ctx -> {
-      if (WebSocketEndpoint.isUpgrade(ctx.request())) {
-        ctx.response().setStatusCode(404).end("No service is routed at " + ctx.request().path() + "\n");
-      } else {
-        ctx.next();
-      }
-    });
+    router.route().handler(new WebSocketRoutes(options.routes(), directory, sessions, options.forwardHeaders()));
     router.route().handler(staticHandler(options.webRoot()));
     return router;
   }

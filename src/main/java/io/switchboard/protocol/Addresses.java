@@ -50,6 +50,11 @@ public final class Addresses {
     return PREFIX + "gateway." + nodeId;
   }
 
+  /** The address of a service host (a JVM that accepts deploy commands, see ServiceHost). */
+  public static String host(String hostId) {
+    return PREFIX + "host." + hostId;
+  }
+
   /** The qualified name of a service's group, as gateways index it: groups never cross services. */
   public static String group(String serviceName, String group) {
     return serviceName + "/" + group;

@@ -13,10 +13,15 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Announcer;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,10 +50,19 @@ public abstract class ServiceVerticle extends VerticleBase {
   private final Map<String, Session> sessions = new HashMap<>();
   private ServiceOptions options;
   private String instanceAddress;
+  private Announcer announcer;
 
   /** The name used when the config has no {@code name}; {@code null} makes it required. */
   protected String defaultName() {
     return null;
+  }
+
+  /**
+   * The failover used when the config has no {@code failover}: {@code "close"} (the default,
+   * right for services whose per-session state lives in the instance) or {@code "rebind"}.
+   */
+  protected String defaultFailover() {
+    return Announce.FAILOVER_CLOSE;
   }
 
   /** Reads the service's own config keys; a key read nowhere fails the deployment. */
@@ -83,7 +97,7 @@ public abstract class ServiceVerticle extends VerticleBase {
   public final Future<?> start() {
     try {
       ConfigReader conf = new ConfigReader(getClass().getSimpleName() + " config", config(), System.getenv());
-      options = new ServiceOptions(conf, defaultName());
+      options = new ServiceOptions(conf, defaultName(), defaultFailover());
       configure(conf);
       conf.rejectUnknownKeys();
     } catch (IllegalArgumentException e) {
@@ -94,10 +108,45 @@ public abstract class ServiceVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     MessageConsumer<JsonObject> opens = bus.consumer(Addresses.service(name), this::handleOpen);
     MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
+    announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
+      options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
     return Future.all(opens.completion(), frames.completion())
       .compose(v -> onStart())
-      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s (JVM up %d ms)",
-        name, instanceAddress, ManagementFactory.getRuntimeMXBean().getUptime())));
+      .compose(v -> announcer.start())
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
+        name, instanceAddress, options.paths(), ManagementFactory.getRuntimeMXBean().getUptime())));
+  }
+
+  /**
+   * Drains the instance: withdraws it (gateways route no new session here), hands every session
+   * back to its gateway (re-bound elsewhere or closed with 1012, per {@code failover}), waits for
+   * the gateways to confirm (at most {@code drainTimeoutMs}), then calls {@link #onStop()}.
+   */
+  @Override
+  public final Future<?> stop() {
+    if (announcer == null) {
+      return onStop();
+    }
+    Future<Void> withdrawn = announcer.stop();
+    Map<String, JsonArray> byGateway = new HashMap<>();
+    for (Session s : sessions.values()) {
+      byGateway.computeIfAbsent(s.gateway(), g -> new JsonArray()).add(s.id());
+    }
+    List<Future<?>> handedBack = new ArrayList<>();
+    byGateway.forEach((gateway, ids) -> handedBack.add(vertx.eventBus().request(gateway,
+      new JsonObject().put("sessions", ids).put("failover", options.failover()),
+      new DeliveryOptions().setSendTimeout(Math.max(1, options.drainTimeoutMs()))
+        .addHeader(Headers.OP, Op.DRAIN.wire()).addHeader(Headers.INSTANCE, instanceAddress))));
+    if (!byGateway.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s draining %d session(s) (%s)", name(), sessions.size(),
+        options.failover()));
+    }
+    return Future.join(handedBack).otherwiseEmpty().compose(v -> withdrawn).compose(v -> onStop());
+  }
+
+  /** Called last when the instance stops, after its sessions were handed back. */
+  protected Future<?> onStop() {
+    return Future.succeededFuture();
   }
 
   /** The service's name. */
@@ -139,14 +188,15 @@ public abstract class ServiceVerticle extends VerticleBase {
     vertx.eventBus().publish(Addresses.GROUPS, body, options);
   }
 
-  private void handleOpen(Message<JsonObject> msg) {
+  private void handleOpen(Message<?> msg) {
     String id = msg.headers().get(Headers.SESSION);
     String gateway = msg.headers().get(Headers.GATEWAY);
     if (id == null || gateway == null) {
       msg.fail(CloseCodes.PROTOCOL_ERROR, "open without " + Headers.SESSION + " or " + Headers.GATEWAY);
       return;
     }
-    Session session = new Session(this, id, gateway, msg.body());
+    JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    Session session = new Session(this, id, gateway, info, "true".equals(msg.headers().get(Headers.REBIND)));
     sessions.put(id, session);
     try {
       onOpen(session);
@@ -162,11 +212,15 @@ public abstract class ServiceVerticle extends VerticleBase {
 
   private void handleFrame(Message<Object> msg) {
     MultiMap headers = msg.headers();
+    Op op = Op.of(headers.get(Headers.OP));
+    if (op == Op.OPEN) {
+      handleOpen(msg);
+      return;
+    }
     Session session = sessions.get(headers.get(Headers.SESSION));
     if (session == null) {
       return;
     }
-    Op op = Op.of(headers.get(Headers.OP));
     try {
       if (op == Op.TEXT) {
         onMessage(session, (String) msg.body());

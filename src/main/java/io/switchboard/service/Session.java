@@ -27,13 +27,28 @@ public final class Session {
   private final String gateway;
   private final JsonObject info;
   private final Set<String> groups = new HashSet<>(4);
+  private final boolean rebind;
   private boolean open = true;
 
-  Session(ServiceVerticle service, String id, String gateway, JsonObject info) {
+  Session(ServiceVerticle service, String id, String gateway, JsonObject info, boolean rebind) {
     this.service = service;
     this.id = id;
     this.gateway = gateway;
     this.info = info == null ? new JsonObject() : info;
+    this.rebind = rebind;
+  }
+
+  /**
+   * Whether this open is a failover: the session was bound to an instance that went away and
+   * the gateway re-opened it here (the service declared {@code "failover": "rebind"}).
+   */
+  public boolean isRebind() {
+    return rebind;
+  }
+
+  /** The address of the gateway node that holds the socket. */
+  public String gateway() {
+    return gateway;
   }
 
   /** The session id, unique in the cluster. */

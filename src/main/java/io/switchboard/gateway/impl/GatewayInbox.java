@@ -10,6 +10,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.switchboard.registry.Announce;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Service to gateway: pushes to one session through this node's address, and group messages
@@ -23,13 +29,15 @@ public final class GatewayInbox {
   private final EventBus bus;
   private final String address;
   private final SessionRegistry registry;
+  private final SessionManager sessions;
   private MessageConsumer<Object> nodeConsumer;
   private MessageConsumer<Object> groupConsumer;
 
-  public GatewayInbox(EventBus bus, String address, SessionRegistry registry) {
+  public GatewayInbox(EventBus bus, String address, SessionRegistry registry, SessionManager sessions) {
     this.bus = bus;
     this.address = address;
     this.registry = registry;
+    this.sessions = sessions;
   }
 
   /** Registers both consumers; completes once the cluster can route to them. */
@@ -45,6 +53,10 @@ public final class GatewayInbox {
 
   private void onCommand(Message<Object> msg) {
     MultiMap headers = msg.headers();
+    if (Op.DRAIN.wire().equals(headers.get(Headers.OP))) {
+      drain(msg);
+      return;
+    }
     GatewaySession session = registry.get(headers.get(Headers.SESSION));
     if (session == null || session.closed) {
       return; // closed meanwhile: the service hears of it through the close event
@@ -92,9 +104,17 @@ public final class GatewayInbox {
     }
   }
 
+  private void drain(Message<Object> msg) {
+    JsonObject body = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    List<String> ids = new ArrayList<>();
+    body.getJsonArray("sessions", new JsonArray()).forEach(id -> ids.add(String.valueOf(id)));
+    sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Announce.FAILOVER_REBIND.equals(body.getString("failover")));
+    msg.reply(null);
+  }
+
   private static void close(GatewaySession session, MultiMap headers) {
     int code = parseCode(headers.get(Headers.CODE));
-    session.ws.close((short) code, WebSocketEndpoint.truncateReason(headers.get(Headers.REASON)));
+    session.ws.close((short) code, SessionManager.truncateReason(headers.get(Headers.REASON)));
   }
 
   private static int parseCode(String code) {

@@ -1,29 +1,36 @@
 package io.switchboard.gateway.impl;
 
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
  * One browser connection as the gateway sees it. Created when the upgrade succeeds, confined to
- * the gateway verticle's event loop, and freed in one place: {@link SessionRegistry#remove}.
+ * the gateway node's event loop, and freed in one place: {@link SessionRegistry#remove}.
  */
 final class GatewaySession {
 
   final String id;
   final String service;
   final ServerWebSocket ws;
+  /** What the service is told on open (and again on a rebind). */
+  final JsonObject info;
   /** Groups this session is a member of, so that removal can clean them. */
   final Set<String> groups = new HashSet<>(4);
-  /** The service instance address, once the service accepted the open; null before. */
+  /** Messages (String or Buffer) that arrived while no instance was bound; relayed on bind. */
+  final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+  /** The service instance address, once an instance accepted the open; null before and while rebinding. */
   String instance;
   boolean closed;
 
-  GatewaySession(String id, String service, ServerWebSocket ws) {
+  GatewaySession(String id, String service, ServerWebSocket ws, JsonObject info) {
     this.id = id;
     this.service = service;
     this.ws = ws;
+    this.info = info;
   }
 
   boolean isBound() {
