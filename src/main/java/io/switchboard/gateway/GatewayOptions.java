@@ -20,7 +20,8 @@ import java.util.Map;
  *   "webRoot": "webroot",                   // static pages, from the classpath or a folder
  *   "routes": { "/chat": "chat" },          // WebSocket path -> service name
  *   "forwardHeaders": ["user-agent"],       // request headers passed to the service on open
- *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000 }
+ *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000 },
+ *   "admin": { "token": "s3cret" }          // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
  * }
  * }</pre>
  */
@@ -38,6 +39,8 @@ public final class GatewayOptions {
   public static final String ENV_HOST = "SWITCHBOARD_HOST";
   /** Environment variable that overrides {@code port}. */
   public static final String ENV_PORT = "SWITCHBOARD_PORT";
+  /** Environment variable that overrides {@code admin.token}. */
+  public static final String ENV_ADMIN_TOKEN = "SWITCHBOARD_ADMIN_TOKEN";
 
   private final String host;
   private final int port;
@@ -47,6 +50,7 @@ public final class GatewayOptions {
   private final int maxFrameSize;
   private final int maxMessageSize;
   private final int openTimeoutMs;
+  private final String adminToken;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -59,6 +63,10 @@ public final class GatewayOptions {
     maxMessageSize = limits.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 125, 64 << 20);
     openTimeoutMs = limits.integer("openTimeoutMs", DEFAULT_OPEN_TIMEOUT_MS, 100, 600_000);
     limits.rejectUnknownKeys();
+    ConfigReader admin = conf.nested("admin");
+    String token = admin.stringOrEnv("token", ENV_ADMIN_TOKEN, null);
+    adminToken = token == null || token.isBlank() ? null : token;
+    admin.rejectUnknownKeys();
     conf.rejectUnknownKeys();
     if (maxMessageSize < maxFrameSize) {
       throw new ConfigException("gateway config \"limits\": \"maxMessageSize\" (" + maxMessageSize
@@ -121,6 +129,11 @@ public final class GatewayOptions {
 
   public int maxMessageSize() {
     return maxMessageSize;
+  }
+
+  /** The admin API's bearer token; {@code null} turns the admin API off. */
+  public String adminToken() {
+    return adminToken;
   }
 
   /** How long the gateway waits for a service to accept a new session. */

@@ -1,5 +1,6 @@
 package io.switchboard.gateway;
 
+import io.switchboard.gateway.impl.AdminApi;
 import io.switchboard.gateway.impl.GatewayInbox;
 import io.switchboard.gateway.impl.SessionManager;
 import io.switchboard.gateway.impl.SessionRegistry;
@@ -92,6 +93,9 @@ public class GatewayVerticle extends VerticleBase {
 
   private Router router(GatewayOptions options, SessionManager sessions) {
     Router router = Router.router(vertx);
+    if (options.adminToken() != null) {
+      new AdminApi(vertx, directory, options.routes(), options.adminToken()).mount(router);
+    }
     router.route().handler(new WebSocketRoutes(options.routes(), directory, sessions, options.forwardHeaders()));
     router.route().handler(staticHandler(options.webRoot()));
     return router;

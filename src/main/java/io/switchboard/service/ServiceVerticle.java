@@ -154,6 +154,11 @@ public abstract class ServiceVerticle extends VerticleBase {
     return options.name();
   }
 
+  /** This instance's own address (sessions bound here get their frames on it). */
+  public final String instanceAddress() {
+    return instanceAddress;
+  }
+
   /** The open sessions bound to this instance. */
   public final Collection<Session> sessions() {
     return Collections.unmodifiableCollection(sessions.values());

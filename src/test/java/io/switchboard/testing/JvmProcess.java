@@ -104,8 +104,18 @@ public final class JvmProcess implements AutoCloseable {
         return m;
       }
     }
+    long deadline = System.currentTimeMillis() + timeoutMs;
     try {
-      return w.found.get(timeoutMs, TimeUnit.MILLISECONDS);
+      while (true) {
+        try {
+          return w.found.get(200, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (!process.isAlive() || System.currentTimeMillis() > deadline) {
+            Thread.sleep(100); // let the pump drain the last lines
+            throw e;
+          }
+        }
+      }
     } catch (Exception e) {
       throw new AssertionError(name + ": no line matching /" + regex + "/ within " + timeoutMs + " ms; output:\n"
         + String.join("\n", lines), e);

@@ -7,7 +7,7 @@ import io.vertx.core.buffer.Buffer;
 /**
  * A fake service driven by its clients, for gateway tests: {@code close:CODE:REASON} closes the
  * session, {@code join:G} / {@code leave:G} change groups, {@code publish:G:TEXT} fans out,
- * {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
+ * {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
  * echoed with the session's path.
  */
 public class ProbeService extends ServiceVerticle {
@@ -41,6 +41,9 @@ public class ProbeService extends ServiceVerticle {
         break;
       case "publish":
         publish(parts[1], parts[2]);
+        break;
+      case "who":
+        session.send((session.isRebind() ? "rebound " : "") + instanceAddress());
         break;
       case "boom":
         throw new IllegalStateException("boom on purpose");
