@@ -20,7 +20,10 @@ import java.util.Map;
  *   "webRoot": "webroot",                   // static pages, from the classpath or a folder
  *   "routes": { "/chat": "chat" },          // WebSocket path -> service name
  *   "forwardHeaders": ["user-agent"],       // request headers passed to the service on open
- *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000 },
+ *   "allowedOrigins": ["http://localhost:*"], "allowMissingOrigin": true,
+ *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000, "maxConnections": 19000,
+ *               "maxConnectionsPerIp": 4096, "maxHeaderSize": 8192, "maxOutboundBytes": 1048576,
+ *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000 },
  *   "admin": { "token": "s3cret" }          // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
  * }
  * }</pre>
@@ -34,6 +37,16 @@ public final class GatewayOptions {
   public static final int DEFAULT_MAX_FRAME_SIZE = 65536;
   public static final int DEFAULT_MAX_MESSAGE_SIZE = 262144;
   public static final int DEFAULT_OPEN_TIMEOUT_MS = 5000;
+  public static final int DEFAULT_MAX_CONNECTIONS = 19_000;
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 4096;
+  public static final int DEFAULT_MAX_HEADER_SIZE = 8192;
+  public static final int DEFAULT_MAX_OUTBOUND_BYTES = 1 << 20;
+  public static final int DEFAULT_PING_INTERVAL_MS = 25_000;
+  public static final int DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+  public static final int DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+  /** Pages served from this machine, on any port; other sites' pages are refused (403). */
+  public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of(
+    "http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*");
 
   /** Environment variable that overrides {@code host}. */
   public static final String ENV_HOST = "SWITCHBOARD_HOST";
@@ -51,6 +64,15 @@ public final class GatewayOptions {
   private final int maxMessageSize;
   private final int openTimeoutMs;
   private final String adminToken;
+  private final List<String> allowedOrigins;
+  private final boolean allowMissingOrigin;
+  private final int maxConnections;
+  private final int maxConnectionsPerIp;
+  private final int maxHeaderSize;
+  private final int maxOutboundBytes;
+  private final int pingIntervalMs;
+  private final int idleTimeoutMs;
+  private final int shutdownGraceMs;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -58,16 +80,29 @@ public final class GatewayOptions {
     webRoot = conf.string("webRoot", DEFAULT_WEB_ROOT);
     routes = readRoutes(conf);
     forwardHeaders = conf.strings("forwardHeaders", DEFAULT_FORWARD_HEADERS);
+    allowedOrigins = conf.strings("allowedOrigins", DEFAULT_ALLOWED_ORIGINS);
+    allowMissingOrigin = conf.bool("allowMissingOrigin", true);
     ConfigReader limits = conf.nested("limits");
     maxFrameSize = limits.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE, 125, 16 << 20);
     maxMessageSize = limits.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 125, 64 << 20);
     openTimeoutMs = limits.integer("openTimeoutMs", DEFAULT_OPEN_TIMEOUT_MS, 100, 600_000);
+    maxConnections = limits.integer("maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 10_000_000);
+    maxConnectionsPerIp = limits.integer("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
+    maxHeaderSize = limits.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE, 1024, 1 << 20);
+    maxOutboundBytes = limits.integer("maxOutboundBytes", DEFAULT_MAX_OUTBOUND_BYTES, 1024, 1 << 30);
+    pingIntervalMs = limits.integer("pingIntervalMs", DEFAULT_PING_INTERVAL_MS, 100, 3_600_000);
+    idleTimeoutMs = limits.integer("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS, 200, 86_400_000);
+    shutdownGraceMs = limits.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     limits.rejectUnknownKeys();
     ConfigReader admin = conf.nested("admin");
     String token = admin.stringOrEnv("token", ENV_ADMIN_TOKEN, null);
     adminToken = token == null || token.isBlank() ? null : token;
     admin.rejectUnknownKeys();
     conf.rejectUnknownKeys();
+    if (idleTimeoutMs <= pingIntervalMs) {
+      throw new ConfigException("gateway config \"limits\": \"idleTimeoutMs\" (" + idleTimeoutMs
+        + ") must be larger than \"pingIntervalMs\" (" + pingIntervalMs + ")");
+    }
     if (maxMessageSize < maxFrameSize) {
       throw new ConfigException("gateway config \"limits\": \"maxMessageSize\" (" + maxMessageSize
         + ") must not be smaller than \"maxFrameSize\" (" + maxFrameSize + ")");
@@ -134,6 +169,51 @@ public final class GatewayOptions {
   /** The admin API's bearer token; {@code null} turns the admin API off. */
   public String adminToken() {
     return adminToken;
+  }
+
+  /** Origins allowed to open WebSockets: exact, {@code *} for all, or with {@code *} as a wildcard part. */
+  public List<String> allowedOrigins() {
+    return allowedOrigins;
+  }
+
+  /** Whether clients that send no Origin (non-browsers) may connect. */
+  public boolean allowMissingOrigin() {
+    return allowMissingOrigin;
+  }
+
+  /** Sessions this gateway JVM holds at most; more get 503 before the upgrade. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** Sessions one client IP may hold at most; more get 429 before the upgrade. */
+  public int maxConnectionsPerIp() {
+    return maxConnectionsPerIp;
+  }
+
+  /** Largest request head accepted; larger gets 431. */
+  public int maxHeaderSize() {
+    return maxHeaderSize;
+  }
+
+  /** Bytes a session may have waiting to be written; a client that does not read beyond it gets 1008. */
+  public int maxOutboundBytes() {
+    return maxOutboundBytes;
+  }
+
+  /** How often idle sessions are pinged. */
+  public int pingIntervalMs() {
+    return pingIntervalMs;
+  }
+
+  /** A session that sent nothing (not even a pong) for this long is closed. */
+  public int idleTimeoutMs() {
+    return idleTimeoutMs;
+  }
+
+  /** On shutdown, how long sessions get to close (1001) before the gateway stops anyway. */
+  public int shutdownGraceMs() {
+    return shutdownGraceMs;
   }
 
   /** How long the gateway waits for a service to accept a new session. */

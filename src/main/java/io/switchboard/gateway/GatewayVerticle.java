@@ -1,6 +1,7 @@
 package io.switchboard.gateway;
 
 import io.switchboard.gateway.impl.AdminApi;
+import io.switchboard.gateway.impl.ConnectionLimiter;
 import io.switchboard.gateway.impl.GatewayInbox;
 import io.switchboard.gateway.impl.SessionManager;
 import io.switchboard.gateway.impl.SessionRegistry;
@@ -40,11 +41,12 @@ public class GatewayVerticle extends VerticleBase {
   private Directory directory;
   private GatewayInbox inbox;
   private Announcer announcer;
+  private SessionManager sessions;
+  private GatewayOptions options;
   private HttpServer server;
 
   @Override
   public Future<?> start() {
-    GatewayOptions options;
     try {
       options = GatewayOptions.fromJson(config());
     } catch (IllegalArgumentException e) {
@@ -53,8 +55,7 @@ public class GatewayVerticle extends VerticleBase {
     String nodeId = UUID.randomUUID().toString().substring(0, 8);
     String nodeAddress = Addresses.gateway(nodeId);
     directory = new Directory(vertx);
-    SessionManager sessions = new SessionManager(vertx.eventBus(), nodeId, nodeAddress, options.openTimeoutMs(),
-      registry, directory);
+    sessions = new SessionManager(vertx, options, nodeId, nodeAddress, registry, directory);
     directory.onLost(sessions::instanceLost);
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
     announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
@@ -66,17 +67,25 @@ public class GatewayVerticle extends VerticleBase {
         new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + err.getMessage()
           + " (change \"port\" in the config or set " + GatewayOptions.ENV_PORT + ")", err))))
       .compose(s -> announcer.start().map(s))
+      .onSuccess(s -> sessions.start())
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
         "Gateway node %s ready on http://%s:%d/ routes %s (JVM up %d ms)", nodeId, options.host(),
         s.actualPort(), options.routes(), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
+  /**
+   * Graceful shutdown (undeploy, or SIGTERM through the launcher): refuses new upgrades (503),
+   * closes every session with 1001 (their services hear of it), waits up to
+   * {@code limits.shutdownGraceMs}, then stops listening and leaves the registry.
+   */
   @Override
   public Future<?> stop() {
     if (inbox == null) {
       return Future.succeededFuture();
     }
-    return Future.join(announcer.stop(), directory.stop(), inbox.stop());
+    return sessions.shutdown()
+      .eventually(() -> Future.join(announcer.stop(), directory.stop(), inbox.stop()))
+      .eventually(() -> server.close());
   }
 
   /** The port this gateway listens on (useful with {@code "port": 0}). */
@@ -96,7 +105,7 @@ public class GatewayVerticle extends VerticleBase {
     if (options.adminToken() != null) {
       new AdminApi(vertx, directory, options.routes(), options.adminToken()).mount(router);
     }
-    router.route().handler(new WebSocketRoutes(options.routes(), directory, sessions, options.forwardHeaders()));
+    router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx)));
     router.route().handler(staticHandler(options.webRoot()));
     return router;
   }
@@ -112,6 +121,8 @@ public class GatewayVerticle extends VerticleBase {
     return new HttpServerOptions()
       .setMaxWebSocketFrameSize(options.maxFrameSize())
       .setMaxWebSocketMessageSize(options.maxMessageSize())
+      .setMaxHeaderSize(options.maxHeaderSize())
+      .setWebSocketClosingTimeout(5)
       .setTcpNoDelay(true);
   }
 }

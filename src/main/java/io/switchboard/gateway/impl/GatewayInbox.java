@@ -68,13 +68,11 @@ public final class GatewayInbox {
     }
     switch (op) {
       case TEXT:
-        session.ws.writeTextMessage((String) msg.body());
-        break;
       case BINARY:
-        session.ws.writeBinaryMessage((Buffer) msg.body());
+        sessions.write(session, msg.body());
         break;
       case CLOSE:
-        close(session, headers);
+        sessions.closeSession(session, (short) parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
         break;
       case JOIN:
         registry.join(session, headers.get(Headers.GROUP));
@@ -90,16 +88,13 @@ public final class GatewayInbox {
   private void onGroupMessage(Message<Object> msg) {
     MultiMap headers = msg.headers();
     String except = headers.get(Headers.EXCEPT);
-    Op op = Op.of(headers.get(Headers.OP));
     Object body = msg.body();
+    if (!(body instanceof String || body instanceof Buffer)) {
+      return;
+    }
     for (GatewaySession member : registry.members(headers.get(Headers.GROUP))) {
-      if (member.closed || member.id.equals(except)) {
-        continue;
-      }
-      if (op == Op.TEXT) {
-        member.ws.writeTextMessage((String) body);
-      } else if (op == Op.BINARY) {
-        member.ws.writeBinaryMessage((Buffer) body);
+      if (!member.id.equals(except)) {
+        sessions.write(member, body);
       }
     }
   }
@@ -110,11 +105,6 @@ public final class GatewayInbox {
     body.getJsonArray("sessions", new JsonArray()).forEach(id -> ids.add(String.valueOf(id)));
     sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Announce.FAILOVER_REBIND.equals(body.getString("failover")));
     msg.reply(null);
-  }
-
-  private static void close(GatewaySession session, MultiMap headers) {
-    int code = parseCode(headers.get(Headers.CODE));
-    session.ws.close((short) code, SessionManager.truncateReason(headers.get(Headers.REASON)));
   }
 
   private static int parseCode(String code) {

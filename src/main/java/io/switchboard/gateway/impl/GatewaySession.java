@@ -24,13 +24,20 @@ final class GatewaySession {
   final ArrayDeque<Object> pending = new ArrayDeque<>(2);
   /** The service instance address, once an instance accepted the open; null before and while rebinding. */
   String instance;
+  /** The gateway started closing it: nothing more is written. */
+  boolean closing;
   boolean closed;
+  /** When the client last sent anything (a message or a pong), in ms of System.nanoTime. */
+  long lastActivity;
+  /** Releases what the session held outside this node (its connection-limit slot). */
+  final Runnable onEnd;
 
-  GatewaySession(String id, String service, ServerWebSocket ws, JsonObject info) {
+  GatewaySession(String id, String service, ServerWebSocket ws, JsonObject info, Runnable onEnd) {
     this.id = id;
     this.service = service;
     this.ws = ws;
     this.info = info;
+    this.onEnd = onEnd;
   }
 
   boolean isBound() {

@@ -3,8 +3,11 @@ package io.switchboard.gateway.impl;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.registry.Announce;
 import io.switchboard.registry.Directory;
+import io.switchboard.gateway.GatewayOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.ServerWebSocket;
@@ -30,30 +33,66 @@ public final class SessionManager {
   /** How many instances an open tries before giving up on a service. */
   private static final int OPEN_ATTEMPTS = 3;
 
+  private final Vertx vertx;
+  private final GatewayOptions options;
   private final String nodeId;
   private final SessionRegistry registry;
   private final Directory directory;
   private final ServiceRelay relay;
+  private long keepAliveTimer = -1;
+  private Promise<Void> shutdown;
   /** Sessions this node has bound to each instance: the balancing weight. */
   private final Map<String, Integer> boundCount = new HashMap<>();
   private long nextId;
   private int roundRobin;
 
-  public SessionManager(EventBus bus, String nodeId, String nodeAddress, long openTimeoutMs,
+  public SessionManager(Vertx vertx, GatewayOptions options, String nodeId, String nodeAddress,
                         SessionRegistry registry, Directory directory) {
+    this.vertx = vertx;
+    this.options = options;
     this.nodeId = nodeId;
     this.registry = registry;
     this.directory = directory;
-    this.relay = new ServiceRelay(bus, nodeAddress, openTimeoutMs);
+    this.relay = new ServiceRelay(vertx.eventBus(), nodeAddress, options.openTimeoutMs());
   }
 
-  /** Takes over an upgraded socket for {@code service}. */
-  public void accept(ServerWebSocket ws, String service, JsonObject info) {
+  /** Starts the keep-alive: pings every {@code pingIntervalMs}, closes sessions idle past {@code idleTimeoutMs}. */
+  public void start() {
+    keepAliveTimer = vertx.setPeriodic(options.pingIntervalMs(), id -> keepAlive());
+  }
+
+  /**
+   * Closes every session with 1001 (each close reaches its service as usual) and completes when
+   * all are closed or after {@code shutdownGraceMs}. New upgrades get 503 from now on.
+   */
+  public Future<Void> shutdown() {
+    if (shutdown == null) {
+      shutdown = Promise.promise();
+      vertx.cancelTimer(keepAliveTimer);
+      List<GatewaySession> all = new ArrayList<>();
+      registry.forEach(all::add);
+      all.forEach(s -> closeSession(s, CloseCodes.GOING_AWAY, "Gateway shutting down"));
+      vertx.setTimer(Math.max(1, options.shutdownGraceMs()), id -> shutdown.tryComplete());
+      completeShutdownWhenEmpty();
+    }
+    return shutdown.future();
+  }
+
+  /** Whether the gateway is shutting down (new upgrades are refused). */
+  public boolean isShuttingDown() {
+    return shutdown != null;
+  }
+
+  /** Takes over an upgraded socket for {@code service}; {@code onEnd} runs once when it ends. */
+  public void accept(ServerWebSocket ws, String service, JsonObject info, Runnable onEnd) {
     ws.pause(); // frames wait in the socket until an instance accepted the session
-    GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, info);
+    ws.setWriteQueueMaxSize(options.maxOutboundBytes());
+    GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, info, onEnd);
+    session.lastActivity = now();
     registry.add(session);
     ws.textMessageHandler(text -> relay(session, text));
     ws.binaryMessageHandler(data -> relay(session, data));
+    ws.pongHandler(data -> session.lastActivity = now());
     ws.exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Session " + session.id + ": " + err.getMessage()));
     ws.closeHandler(v -> onSocketClosed(session));
     open(session, false, new HashSet<>());
@@ -89,7 +128,55 @@ public final class SessionManager {
     return boundCount;
   }
 
+  /** Writes a push to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
+  void write(GatewaySession session, Object message) {
+    if (session.closing || session.closed) {
+      return;
+    }
+    if (session.ws.writeQueueFull()) {
+      session.closing = true; // closed on the next turn: the caller may be iterating a group
+      vertx.runOnContext(v -> session.ws.close(CloseCodes.POLICY_VIOLATION,
+        "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read"));
+    } else if (message instanceof String) {
+      session.ws.writeTextMessage((String) message);
+    } else {
+      session.ws.writeBinaryMessage((Buffer) message);
+    }
+  }
+
+  /** Closes a session from the gateway's side; nothing more is written to it. */
+  void closeSession(GatewaySession session, short code, String reason) {
+    if (!session.closing && !session.closed) {
+      session.closing = true;
+      session.ws.close(code, truncateReason(reason));
+    }
+  }
+
+  private void keepAlive() {
+    long now = now();
+    List<GatewaySession> idle = new ArrayList<>();
+    registry.forEach(s -> {
+      if (now - s.lastActivity > options.idleTimeoutMs()) {
+        idle.add(s);
+      } else if (!s.closing && !s.closed) {
+        s.ws.writePing(Buffer.buffer());
+      }
+    });
+    idle.forEach(s -> closeSession(s, CloseCodes.GOING_AWAY, "Idle for more than " + options.idleTimeoutMs() + " ms"));
+  }
+
+  private void completeShutdownWhenEmpty() {
+    if (shutdown != null && registry.size() == 0) {
+      shutdown.tryComplete();
+    }
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+
   private void relay(GatewaySession session, Object message) {
+    session.lastActivity = now();
     if (!session.isBound()) {
       session.pending.add(message); // rare: a frame already read when the socket was paused
     } else if (message instanceof String) {
@@ -165,17 +252,19 @@ public final class SessionManager {
       session.ws.pause();
       open(session, true, new HashSet<>());
     } else {
-      session.ws.close(CloseCodes.SERVICE_RESTART, reason);
+      closeSession(session, CloseCodes.SERVICE_RESTART, reason);
     }
   }
 
   private void onSocketClosed(GatewaySession session) {
     session.closed = true;
     registry.remove(session);
+    session.onEnd.run();
     if (session.isBound()) {
       relay.close(session, closeCode(session.ws), session.ws.closeReason());
       unbind(session);
     }
+    completeShutdownWhenEmpty();
   }
 
   private void refuse(GatewaySession session, Throwable cause, boolean rebind) {
@@ -197,7 +286,7 @@ public final class SessionManager {
     } else {
       reason = "Service " + session.service + " failed: " + cause.getMessage();
     }
-    session.ws.close((short) code, truncateReason(reason));
+    closeSession(session, (short) code, reason);
   }
 
   private List<GatewaySession> boundTo(String instance) {

@@ -1,8 +1,10 @@
 package io.switchboard.gateway.impl;
 
+import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.registry.Directory;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -14,23 +16,31 @@ import java.util.Map;
  * Maps request paths to services: the static {@code routes} of gateway.json first, then the
  * paths services announced. A routed upgrade becomes a session; a plain request on a routed path
  * gets 426; an upgrade on any other path gets 404 before the handshake; everything else goes on
- * to the next handler (static pages).
+ * to the next handler (static pages). Before a routed upgrade: 400 unless GET, 503 while the
+ * gateway shuts down, 403 for an origin not allowed, 503/429 over the connection limits
+ * (total/per IP). Vert.x itself answers bad WebSocket headers (400), an unsupported version
+ * (426) and oversized heads (431).
  */
 public final class WebSocketRoutes implements Handler<RoutingContext> {
 
   private static final System.Logger LOG = System.getLogger(WebSocketRoutes.class.getName());
 
+  private final GatewayOptions options;
   private final Map<String, String> staticRoutes;
   private final Directory directory;
   private final SessionManager sessions;
   private final List<String> forwardHeaders;
+  private final OriginPolicy origins;
+  private final ConnectionLimiter limiter;
 
-  public WebSocketRoutes(Map<String, String> staticRoutes, Directory directory, SessionManager sessions,
-                         List<String> forwardHeaders) {
-    this.staticRoutes = staticRoutes;
+  public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, ConnectionLimiter limiter) {
+    this.options = options;
+    this.staticRoutes = options.routes();
     this.directory = directory;
     this.sessions = sessions;
-    this.forwardHeaders = forwardHeaders;
+    this.forwardHeaders = options.forwardHeaders();
+    this.origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
+    this.limiter = limiter;
   }
 
   @Override
@@ -55,11 +65,44 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
         .end(path + " takes WebSocket connections only\n");
       return;
     }
+    if (request.method() != HttpMethod.GET) {
+      refuse(ctx, 400, "A WebSocket upgrade must be a GET, not " + request.method());
+      return;
+    }
+    if (sessions.isShuttingDown()) {
+      refuse(ctx, 503, "The gateway is shutting down; connect again");
+      return;
+    }
+    String origin = request.getHeader(HttpHeaders.ORIGIN);
+    if (!origins.allows(origin)) {
+      refuse(ctx, 403, "Origin " + origin + " is not allowed");
+      return;
+    }
+    String ip = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
+    switch (limiter.tryAcquire(ip, options.maxConnections(), options.maxConnectionsPerIp())) {
+      case TOO_MANY:
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+        refuse(ctx, 503, "The gateway holds its maximum of " + options.maxConnections() + " connections");
+        return;
+      case TOO_MANY_FROM_IP:
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+        refuse(ctx, 429, "Too many connections from " + ip + " (at most " + options.maxConnectionsPerIp() + ")");
+        return;
+      default:
+        break;
+    }
     String target = service;
     JsonObject info = openInfo(request, service);
     request.toWebSocket()
-      .onSuccess(ws -> sessions.accept(ws, target, info))
-      .onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage()));
+      .onSuccess(ws -> sessions.accept(ws, target, info, () -> limiter.release(ip)))
+      .onFailure(err -> {
+        limiter.release(ip);
+        LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage());
+      });
+  }
+
+  private static void refuse(RoutingContext ctx, int status, String reason) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8").end(reason + "\n");
   }
 
   private JsonObject openInfo(HttpServerRequest request, String service) {
