@@ -122,6 +122,8 @@ public class GatewayVerticle extends VerticleBase {
       .setMaxWebSocketFrameSize(options.maxFrameSize())
       .setMaxWebSocketMessageSize(options.maxMessageSize())
       .setMaxHeaderSize(options.maxHeaderSize())
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false)
       .setWebSocketClosingTimeout(5)
       .setTcpNoDelay(true);
   }

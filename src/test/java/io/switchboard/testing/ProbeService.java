@@ -7,7 +7,7 @@ import io.vertx.core.buffer.Buffer;
 /**
  * A fake service driven by its clients, for gateway tests: {@code close:CODE:REASON} closes the
  * session, {@code join:G} / {@code leave:G} change groups, {@code publish:G:TEXT} fans out,
- * {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
+ * {@code flood:N:SIZE} pushes N messages of SIZE bytes, {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
  * echoed with the session's path.
  */
 public class ProbeService extends ServiceVerticle {
@@ -45,11 +45,23 @@ public class ProbeService extends ServiceVerticle {
       case "who":
         session.send((session.isRebind() ? "rebound " : "") + instanceAddress());
         break;
+      case "flood":
+        String chunk = "x".repeat(Integer.parseInt(parts[2]));
+        for (int i = Integer.parseInt(parts[1]); i > 0; i--) {
+          session.send(chunk);
+        }
+        break;
       case "boom":
         throw new IllegalStateException("boom on purpose");
       default:
         session.send(session.path() + " " + text);
     }
+  }
+
+  /** Tells tests about every close it hears of, on {@code probe.closed}: "sessionId code". */
+  @Override
+  protected void onClose(Session session, int code, String reason) {
+    vertx.eventBus().publish("probe.closed", session.id() + " " + code);
   }
 
   @Override

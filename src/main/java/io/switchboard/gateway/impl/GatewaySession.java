@@ -29,6 +29,9 @@ final class GatewaySession {
   boolean closed;
   /** When the client last sent anything (a message or a pong), in ms of System.nanoTime. */
   long lastActivity;
+  /** The message being assembled from fragments, or null; and whether it is text. */
+  io.vertx.core.buffer.Buffer partial;
+  boolean partialText;
   /** Releases what the session held outside this node (its connection-limit slot). */
   final Runnable onEnd;
 

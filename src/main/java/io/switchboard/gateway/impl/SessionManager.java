@@ -3,6 +3,8 @@ package io.switchboard.gateway.impl;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.registry.Announce;
 import io.switchboard.registry.Directory;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.gateway.GatewayOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,8 +13,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +46,9 @@ public final class SessionManager {
   private final Directory directory;
   private final ServiceRelay relay;
   private long keepAliveTimer = -1;
+  /** Strict UTF-8 (malformed input is an error, not U+FFFD); one per node, used on its event loop. */
+  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
   private Promise<Void> shutdown;
   /** Sessions this node has bound to each instance: the balancing weight. */
   private final Map<String, Integer> boundCount = new HashMap<>();
@@ -90,10 +99,8 @@ public final class SessionManager {
     GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, info, onEnd);
     session.lastActivity = now();
     registry.add(session);
-    ws.textMessageHandler(text -> relay(session, text));
-    ws.binaryMessageHandler(data -> relay(session, data));
-    ws.pongHandler(data -> session.lastActivity = now());
-    ws.exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Session " + session.id + ": " + err.getMessage()));
+    ws.frameHandler(frame -> onFrame(session, frame));
+    ws.exceptionHandler(err -> onSocketError(session, err));
     ws.closeHandler(v -> onSocketClosed(session));
     open(session, false, new HashSet<>());
   }
@@ -152,6 +159,63 @@ public final class SessionManager {
     }
   }
 
+  /**
+   * Assembles messages from frames: Vert.x's own aggregation neither checks UTF-8 nor lets a
+   * message be refused before it is delivered, so the gateway does both here.
+   */
+  private void onFrame(GatewaySession session, WebSocketFrame frame) {
+    session.lastActivity = now();
+    if (session.closing || session.closed) {
+      return;
+    }
+    if (frame.isText() || frame.isBinary()) {
+      if (session.partial != null) {
+        closeSession(session, CloseCodes.PROTOCOL_ERROR, "A new message started inside a fragmented one");
+      } else if (frame.isFinal()) {
+        deliver(session, frame.isText(), frame.binaryData());
+      } else {
+        session.partialText = frame.isText();
+        session.partial = Buffer.buffer().appendBuffer(frame.binaryData());
+      }
+    } else if (frame.isContinuation()) {
+      if (session.partial == null) {
+        closeSession(session, CloseCodes.PROTOCOL_ERROR, "A continuation frame with nothing to continue");
+      } else if (session.partial.length() + frame.binaryData().length() > options.maxMessageSize()) {
+        session.partial = null;
+        closeSession(session, CloseCodes.TOO_BIG, "Message larger than " + options.maxMessageSize() + " bytes");
+      } else {
+        session.partial.appendBuffer(frame.binaryData());
+        if (frame.isFinal()) {
+          Buffer message = session.partial;
+          session.partial = null;
+          deliver(session, session.partialText, message);
+        }
+      }
+    }
+  }
+
+  private void deliver(GatewaySession session, boolean text, Buffer data) {
+    if (!text) {
+      relay(session, data);
+      return;
+    }
+    try {
+      relay(session, utf8.reset().decode(data.getByteBuf().nioBuffer()).toString());
+    } catch (CharacterCodingException e) {
+      closeSession(session, CloseCodes.INVALID_PAYLOAD, "Text message is not valid UTF-8");
+    }
+  }
+
+  /** A frame broke the protocol: answer with the close code the decoder names (1002, 1007, 1009). */
+  private void onSocketError(GatewaySession session, Throwable err) {
+    if (err instanceof CorruptedWebSocketFrameException) {
+      WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) err).closeStatus();
+      closeSession(session, (short) status.code(), err.getMessage());
+    } else {
+      LOG.log(System.Logger.Level.DEBUG, "Session " + session.id + ": " + err.getMessage());
+    }
+  }
+
   private void keepAlive() {
     long now = now();
     List<GatewaySession> idle = new ArrayList<>();
@@ -176,7 +240,6 @@ public final class SessionManager {
   }
 
   private void relay(GatewaySession session, Object message) {
-    session.lastActivity = now();
     if (!session.isBound()) {
       session.pending.add(message); // rare: a frame already read when the socket was paused
     } else if (message instanceof String) {

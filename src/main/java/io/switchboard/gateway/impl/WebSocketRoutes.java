@@ -69,6 +69,12 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
       refuse(ctx, 400, "A WebSocket upgrade must be a GET, not " + request.method());
       return;
     }
+    String version = request.getHeader("Sec-WebSocket-Version");
+    if (version != null && !version.trim().equals("13")) {
+      ctx.response().putHeader("Sec-WebSocket-Version", "13");
+      refuse(ctx, 426, "WebSocket version " + version + " is not supported; use 13 (RFC 6455)");
+      return;
+    }
     if (sessions.isShuttingDown()) {
       refuse(ctx, 503, "The gateway is shutting down; connect again");
       return;
