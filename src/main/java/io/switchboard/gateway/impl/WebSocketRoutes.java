@@ -3,6 +3,7 @@ package io.switchboard.gateway.impl;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.registry.Directory;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -99,8 +100,9 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
     }
     String target = service;
     JsonObject info = openInfo(request, service);
+    HttpConnection connection = request.connection();
     request.toWebSocket()
-      .onSuccess(ws -> sessions.accept(ws, target, info, () -> limiter.release(ip)))
+      .onSuccess(ws -> sessions.accept(ws, connection, target, info, () -> limiter.release(ip)))
       .onFailure(err -> {
         limiter.release(ip);
         LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage());
