@@ -24,7 +24,11 @@ import java.util.Map;
  *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000, "maxConnections": 19000,
  *               "maxConnectionsPerIp": 4096, "maxHeaderSize": 8192, "maxOutboundBytes": 1048576,
  *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000 },
- *   "admin": { "token": "s3cret" }          // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
+ *   "admin": { "token": "s3cret" },         // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
+ *   "metrics": { "enabled": true, "access": "loopback" },   // /metrics: public | loopback | admin
+ *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
+ *   "auth": { "algorithm": "HS256", "secret": "...32+ chars..." },   // JWT at connect (or "publicKey" PEM)
+ *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" }         // wss
  * }
  * }</pre>
  */
@@ -73,6 +77,16 @@ public final class GatewayOptions {
   private final int pingIntervalMs;
   private final int idleTimeoutMs;
   private final int shutdownGraceMs;
+  private final boolean metricsEnabled;
+  private final String metricsAccess;
+  private final List<String> readyServices;
+  private final JsonObject jwt;
+  private final String tlsCertPath;
+  private final String tlsKeyPath;
+
+  /** Who may read {@code /metrics}: anyone, loopback clients only, or holders of the admin token. */
+  public static final List<String> METRICS_ACCESS = List.of("public", "loopback", "admin");
+  public static final String DEFAULT_METRICS_ACCESS = "loopback";
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -98,7 +112,26 @@ public final class GatewayOptions {
     String token = admin.stringOrEnv("token", ENV_ADMIN_TOKEN, null);
     adminToken = token == null || token.isBlank() ? null : token;
     admin.rejectUnknownKeys();
+    ConfigReader metrics = conf.nested("metrics");
+    metricsEnabled = metrics.bool("enabled", true);
+    metricsAccess = metrics.string("access", DEFAULT_METRICS_ACCESS);
+    if (!METRICS_ACCESS.contains(metricsAccess)) {
+      throw metrics.fail("access", "must be one of " + METRICS_ACCESS, metricsAccess);
+    }
+    metrics.rejectUnknownKeys();
+    readyServices = conf.strings("readyServices", List.of());
+    jwt = readJwt(conf.nested("auth"));
+    ConfigReader tls = conf.nested("tls");
+    tlsCertPath = tls.string("certPath", null);
+    tlsKeyPath = tls.string("keyPath", null);
+    tls.rejectUnknownKeys();
+    if ((tlsCertPath == null) != (tlsKeyPath == null)) {
+      throw new ConfigException("gateway config \"tls\": give both \"certPath\" and \"keyPath\" (PEM files), or neither");
+    }
     conf.rejectUnknownKeys();
+    if (metricsAccess.equals("admin") && adminToken == null) {
+      throw new ConfigException("gateway config \"metrics\": \"access\": \"admin\" needs \"admin\": {\"token\": ...}");
+    }
     if (idleTimeoutMs <= pingIntervalMs) {
       throw new ConfigException("gateway config \"limits\": \"idleTimeoutMs\" (" + idleTimeoutMs
         + ") must be larger than \"pingIntervalMs\" (" + pingIntervalMs + ")");
@@ -117,6 +150,38 @@ public final class GatewayOptions {
   /** Reads and validates the options with the given environment. */
   public static GatewayOptions fromJson(JsonObject json, Map<String, String> env) {
     return new GatewayOptions(new ConfigReader("gateway config", json, env));
+  }
+
+  /** Supported JWT signature algorithms: HMAC with a shared secret, or RSA/EC with a PEM public key. */
+  public static final List<String> JWT_ALGORITHMS = List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+    "ES256", "ES384", "ES512");
+
+  private static JsonObject readJwt(ConfigReader auth) {
+    String algorithm = auth.string("algorithm", null);
+    String secret = auth.stringOrEnv("secret", "SWITCHBOARD_JWT_SECRET", null);
+    String publicKey = auth.string("publicKey", null);
+    String issuer = auth.string("issuer", null);
+    String audience = auth.string("audience", null);
+    auth.rejectUnknownKeys();
+    if (algorithm == null) {
+      if (secret != null || publicKey != null) {
+        throw new ConfigException("gateway config \"auth\": \"algorithm\" is required (one of " + JWT_ALGORITHMS + ")");
+      }
+      return null;
+    }
+    if (!JWT_ALGORITHMS.contains(algorithm)) {
+      throw auth.fail("algorithm", "must be one of " + JWT_ALGORITHMS, algorithm);
+    }
+    boolean hmac = algorithm.startsWith("HS");
+    if (hmac && (secret == null || secret.length() < 32)) {
+      throw new ConfigException("gateway config \"auth\": " + algorithm + " needs \"secret\" of at least 32 characters"
+        + " (or SWITCHBOARD_JWT_SECRET)");
+    }
+    if (!hmac && publicKey == null) {
+      throw new ConfigException("gateway config \"auth\": " + algorithm + " needs \"publicKey\" (PEM)");
+    }
+    return new JsonObject().put("algorithm", algorithm).put("key", hmac ? secret : publicKey)
+      .put("issuer", issuer).put("audience", audience);
   }
 
   private static Map<String, String> readRoutes(ConfigReader conf) {
@@ -214,6 +279,39 @@ public final class GatewayOptions {
   /** On shutdown, how long sessions get to close (1001) before the gateway stops anyway. */
   public int shutdownGraceMs() {
     return shutdownGraceMs;
+  }
+
+  /** Whether {@code /metrics} serves the Prometheus series. */
+  public boolean metricsEnabled() {
+    return metricsEnabled;
+  }
+
+  /** {@code public}, {@code loopback} or {@code admin} (bearer admin token). */
+  public String metricsAccess() {
+    return metricsAccess;
+  }
+
+  /** Services that must have a live instance for {@code /ready} to answer 200. */
+  public List<String> readyServices() {
+    return readyServices;
+  }
+
+  /**
+   * JWT settings ({@code algorithm}, {@code key}, optional {@code issuer}, {@code audience}), or
+   * {@code null} when connections need no token.
+   */
+  public JsonObject jwt() {
+    return jwt;
+  }
+
+  /** PEM certificate chain for wss, or {@code null} for plain ws. */
+  public String tlsCertPath() {
+    return tlsCertPath;
+  }
+
+  /** PEM private key for wss, or {@code null}. */
+  public String tlsKeyPath() {
+    return tlsKeyPath;
   }
 
   /** How long the gateway waits for a service to accept a new session. */

@@ -3,6 +3,8 @@ package io.switchboard.gateway;
 import io.switchboard.gateway.impl.AdminApi;
 import io.switchboard.gateway.impl.ConnectionLimiter;
 import io.switchboard.gateway.impl.GatewayInbox;
+import io.switchboard.gateway.impl.OpsRoutes;
+import io.switchboard.gateway.impl.TokenCheck;
 import io.switchboard.gateway.impl.SessionManager;
 import io.switchboard.gateway.impl.SessionRegistry;
 import io.switchboard.gateway.impl.WebSocketRoutes;
@@ -20,7 +22,10 @@ import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
 import java.io.File;
+import io.vertx.core.net.PemKeyCertOptions;
+
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -69,7 +74,8 @@ public class GatewayVerticle extends VerticleBase {
       .compose(s -> announcer.start().map(s))
       .onSuccess(s -> sessions.start())
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
-        "Gateway node %s ready on http://%s:%d/ routes %s (JVM up %d ms)", nodeId, options.host(),
+        "Gateway node %s ready on %s://%s:%d/ routes %s (JVM up %d ms)", nodeId,
+        options.tlsCertPath() == null ? "http" : "https", options.host(),
         s.actualPort(), options.routes(), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
@@ -102,10 +108,12 @@ public class GatewayVerticle extends VerticleBase {
 
   private Router router(GatewayOptions options, SessionManager sessions) {
     Router router = Router.router(vertx);
+    new OpsRoutes(vertx, options, directory, sessions).mount(router);
     if (options.adminToken() != null) {
       new AdminApi(vertx, directory, options.routes(), options.adminToken()).mount(router);
     }
-    router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx)));
+    TokenCheck tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
+    router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx), tokens));
     router.route().handler(staticHandler(options.webRoot()));
     return router;
   }
@@ -118,7 +126,15 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private static HttpServerOptions httpOptions(GatewayOptions options) {
-    return new HttpServerOptions()
+    HttpServerOptions http = new HttpServerOptions();
+    if (options.jwt() != null) {
+      http.setWebSocketSubProtocols(List.of(TokenCheck.SUBPROTOCOL));
+    }
+    if (options.tlsCertPath() != null) {
+      http.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.tlsCertPath())
+        .setKeyPath(options.tlsKeyPath()));
+    }
+    return http
       .setMaxWebSocketFrameSize(options.maxFrameSize())
       .setMaxWebSocketMessageSize(options.maxMessageSize())
       .setMaxHeaderSize(options.maxHeaderSize())

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Launcher;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +59,16 @@ public class SwitchboardLauncher extends Launcher {
       System.err.println("switchboard: " + args.get(0) + " failed: " + e);
       return 1;
     }
+  }
+
+  /** Turns on Vert.x's Micrometer metrics with a Prometheus registry, which the gateway's /metrics serves. */
+  @Override
+  public void beforeStartingVertx(VertxOptions options) {
+    if (options.getMetricsOptions() instanceof MicrometerMetricsOptions) {
+      ((MicrometerMetricsOptions) options.getMetricsOptions()).setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+    }
+    super.beforeStartingVertx(options);
   }
 
   @Override

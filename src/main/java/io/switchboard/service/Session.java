@@ -76,6 +76,14 @@ public final class Session {
     return info.getJsonObject("headers", new JsonObject());
   }
 
+  /**
+   * The verified JWT claims the client connected with (gateway {@code auth} on), or an empty
+   * object when connections need no token.
+   */
+  public JsonObject claims() {
+    return info.getJsonObject("claims", new JsonObject());
+  }
+
   /** Whether the socket is still open, as far as this service knows. */
   public boolean isOpen() {
     return open;

@@ -7,7 +7,7 @@ import io.vertx.core.buffer.Buffer;
 /**
  * A fake service driven by its clients, for gateway tests: {@code close:CODE:REASON} closes the
  * session, {@code join:G} / {@code leave:G} change groups, {@code publish:G:TEXT} fans out,
- * {@code flood:N:SIZE} pushes N messages of SIZE bytes, {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
+ * {@code claims} answers the session's JWT claims, {@code flood:N:SIZE} pushes N messages of SIZE bytes, {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
  * echoed with the session's path.
  */
 public class ProbeService extends ServiceVerticle {
@@ -44,6 +44,9 @@ public class ProbeService extends ServiceVerticle {
         break;
       case "who":
         session.send((session.isRebind() ? "rebound " : "") + instanceAddress());
+        break;
+      case "claims":
+        session.send(session.claims().encode());
         break;
       case "flood":
         String chunk = "x".repeat(Integer.parseInt(parts[2]));

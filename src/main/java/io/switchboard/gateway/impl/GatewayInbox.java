@@ -92,11 +92,14 @@ public final class GatewayInbox {
     if (!(body instanceof String || body instanceof Buffer)) {
       return;
     }
+    int delivered = 0;
     for (GatewaySession member : registry.members(headers.get(Headers.GROUP))) {
       if (!member.id.equals(except)) {
         sessions.write(member, body);
+        delivered++;
       }
     }
+    sessions.countFanout(delivered);
   }
 
   private void drain(Message<Object> msg) {

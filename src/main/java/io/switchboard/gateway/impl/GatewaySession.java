@@ -35,6 +35,8 @@ final class GatewaySession {
   /** The message being assembled from fragments, or null; and whether it is text. */
   io.vertx.core.buffer.Buffer partial;
   boolean partialText;
+  /** Its service's meters. */
+  GatewayMetrics.ServiceMeters meters;
   /** Releases what the session held outside this node (its connection-limit slot). */
   final Runnable onEnd;
 

@@ -50,6 +50,7 @@ public final class SessionManager {
   private final SessionRegistry registry;
   private final Directory directory;
   private final ServiceRelay relay;
+  private final GatewayMetrics metrics;
   private long keepAliveTimer = -1;
   /** Strict UTF-8 (malformed input is an error, not U+FFFD); one per node, used on its event loop. */
   private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -68,6 +69,7 @@ public final class SessionManager {
     this.registry = registry;
     this.directory = directory;
     this.relay = new ServiceRelay(vertx.eventBus(), nodeAddress, options.openTimeoutMs());
+    this.metrics = GatewayMetrics.of(vertx);
   }
 
   /** Starts the keep-alive: pings every {@code pingIntervalMs}, closes sessions idle past {@code idleTimeoutMs}. */
@@ -104,6 +106,8 @@ public final class SessionManager {
     GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, connection,
       info, onEnd);
     session.lastActivity = now();
+    session.meters = metrics.service(service);
+    session.meters.open.incrementAndGet();
     registry.add(session);
     ws.frameHandler(frame -> onFrame(session, frame));
     ws.exceptionHandler(err -> onSocketError(session, err));
@@ -136,6 +140,11 @@ public final class SessionManager {
     }
   }
 
+  /** Counts group deliveries for the metrics. */
+  void countFanout(int deliveries) {
+    metrics.fanout(deliveries);
+  }
+
   /** Sessions this node has bound to each instance. */
   public Map<String, Integer> boundCounts() {
     return boundCount;
@@ -155,8 +164,12 @@ public final class SessionManager {
       });
     } else if (message instanceof String) {
       session.ws.writeTextMessage((String) message);
+      session.meters.framesOut.increment();
+      session.meters.bytesOut.increment(((String) message).length());
     } else {
       session.ws.writeBinaryMessage((Buffer) message);
+      session.meters.framesOut.increment();
+      session.meters.bytesOut.increment(((Buffer) message).length());
     }
   }
 
@@ -223,6 +236,8 @@ public final class SessionManager {
   }
 
   private void deliver(GatewaySession session, boolean text, Buffer data) {
+    session.meters.framesIn.increment();
+    session.meters.bytesIn.increment(data.length());
     if (!text) {
       relay(session, data);
       return;
@@ -351,6 +366,8 @@ public final class SessionManager {
     session.closed = true;
     registry.remove(session);
     session.onEnd.run();
+    session.meters.open.decrementAndGet();
+    metrics.closed(closeCode(session.ws));
     if (session.isBound()) {
       relay.close(session, closeCode(session.ws), session.ws.closeReason());
       unbind(session);
@@ -363,6 +380,7 @@ public final class SessionManager {
     String reason;
     if (cause instanceof ReplyException) {
       ReplyException re = (ReplyException) cause;
+      metrics.busFailure(re.failureType().name());
       switch (re.failureType()) {
         case NO_HANDLERS:
           reason = "Service " + session.service + " is not running";

@@ -19,7 +19,7 @@ import java.util.Map;
  * gets 426; an upgrade on any other path gets 404 before the handshake; everything else goes on
  * to the next handler (static pages). Before a routed upgrade: 400 unless GET, 503 while the
  * gateway shuts down, 403 for an origin not allowed, 503/429 over the connection limits
- * (total/per IP). Vert.x itself answers bad WebSocket headers (400), an unsupported version
+ * (total/per IP), 401 for a missing or bad token when {@code auth} is on. Vert.x itself answers bad WebSocket headers (400), an unsupported version
  * (426) and oversized heads (431).
  */
 public final class WebSocketRoutes implements Handler<RoutingContext> {
@@ -33,8 +33,10 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   private final List<String> forwardHeaders;
   private final OriginPolicy origins;
   private final ConnectionLimiter limiter;
+  private final TokenCheck tokens;
 
-  public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, ConnectionLimiter limiter) {
+  public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, ConnectionLimiter limiter,
+                         TokenCheck tokens) {
     this.options = options;
     this.staticRoutes = options.routes();
     this.directory = directory;
@@ -42,6 +44,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
     this.forwardHeaders = options.forwardHeaders();
     this.origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
     this.limiter = limiter;
+    this.tokens = tokens;
   }
 
   @Override
@@ -85,6 +88,26 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
       refuse(ctx, 403, "Origin " + origin + " is not allowed");
       return;
     }
+    String target = service;
+    JsonObject info = openInfo(request, service);
+    if (tokens == null) {
+      upgrade(ctx, target, info);
+      return;
+    }
+    request.pause();
+    tokens.verify(request).onComplete(ar -> {
+      request.resume();
+      if (ar.failed()) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        refuse(ctx, 401, ar.cause().getMessage());
+      } else {
+        upgrade(ctx, target, info.put("claims", ar.result()));
+      }
+    });
+  }
+
+  private void upgrade(RoutingContext ctx, String service, JsonObject info) {
+    HttpServerRequest request = ctx.request();
     String ip = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
     switch (limiter.tryAcquire(ip, options.maxConnections(), options.maxConnectionsPerIp())) {
       case TOO_MANY:
@@ -98,11 +121,9 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
       default:
         break;
     }
-    String target = service;
-    JsonObject info = openInfo(request, service);
     HttpConnection connection = request.connection();
     request.toWebSocket()
-      .onSuccess(ws -> sessions.accept(ws, connection, target, info, () -> limiter.release(ip)))
+      .onSuccess(ws -> sessions.accept(ws, connection, service, info, () -> limiter.release(ip)))
       .onFailure(err -> {
         limiter.release(ip);
         LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage());
