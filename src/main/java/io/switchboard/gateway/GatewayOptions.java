@@ -20,7 +20,8 @@ import java.util.Map;
  *   "webRoot": "webroot",                   // static pages, from the classpath or a folder
  *   "routes": { "/chat": "chat" },          // WebSocket path -> service name
  *   "forwardHeaders": ["user-agent"],       // request headers passed to the service on open
- *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000 }
+ *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000 },
+ *   "bridge": { "inbound": [], "outbound": [] }   // browser event-bus bridge, see BridgeOptions
  * }
  * }</pre>
  */
@@ -47,6 +48,7 @@ public final class GatewayOptions {
   private final int maxFrameSize;
   private final int maxMessageSize;
   private final int openTimeoutMs;
+  private final BridgeOptions bridge;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -59,6 +61,7 @@ public final class GatewayOptions {
     maxMessageSize = limits.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 125, 64 << 20);
     openTimeoutMs = limits.integer("openTimeoutMs", DEFAULT_OPEN_TIMEOUT_MS, 100, 600_000);
     limits.rejectUnknownKeys();
+    bridge = BridgeOptions.read(conf.nested("bridge"));
     conf.rejectUnknownKeys();
     if (maxMessageSize < maxFrameSize) {
       throw new ConfigException("gateway config \"limits\": \"maxMessageSize\" (" + maxMessageSize
@@ -126,5 +129,10 @@ public final class GatewayOptions {
   /** How long the gateway waits for a service to accept a new session. */
   public int openTimeoutMs() {
     return openTimeoutMs;
+  }
+
+  /** The browser event-bus bridge at {@code /eventbus}: permissions (none by default) and limits. */
+  public BridgeOptions bridge() {
+    return bridge;
   }
 }

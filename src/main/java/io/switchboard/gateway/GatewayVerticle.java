@@ -1,5 +1,6 @@
 package io.switchboard.gateway;
 
+import io.switchboard.gateway.impl.BridgeMount;
 import io.switchboard.gateway.impl.GatewayInbox;
 import io.switchboard.gateway.impl.ServiceLink;
 import io.switchboard.gateway.impl.SessionRegistry;
@@ -23,7 +24,8 @@ import java.util.UUID;
  * The HTTP/WebSocket gateway. Each instance (one per event loop with {@code -instances N}) is a
  * gateway node: it upgrades WebSocket requests on the routed paths, relays their frames to the
  * services over the clustered event bus, writes the services' pushes back, and serves the web
- * root. Any other upgrade gets 404 before the handshake.
+ * root. Any other upgrade gets 404 before the handshake. Browsers also reach permitted event-bus
+ * addresses through the SockJS bridge at {@code /eventbus} ({@link BridgeOptions}).
  *
  * <pre>launcher/vertx run io.switchboard.gateway.GatewayVerticle -conf conf/gateway.json -cluster</pre>
  */
@@ -33,6 +35,7 @@ public class GatewayVerticle extends VerticleBase {
 
   private final SessionRegistry registry = new SessionRegistry();
   private GatewayInbox inbox;
+  private BridgeMount bridge;
   private HttpServer server;
 
   @Override
@@ -47,6 +50,7 @@ public class GatewayVerticle extends VerticleBase {
     String nodeAddress = Addresses.gateway(nodeId);
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry);
     ServiceLink link = new ServiceLink(vertx.eventBus(), nodeId, nodeAddress, options.openTimeoutMs());
+    bridge = new BridgeMount(vertx, options.bridge(), nodeId);
     Router router = router(options, link);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
     return inbox.start()
@@ -60,6 +64,9 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (bridge != null) {
+      bridge.stop();
+    }
     return inbox == null ? Future.succeededFuture() : inbox.stop();
   }
 
@@ -81,6 +88,7 @@ public class GatewayVerticle extends VerticleBase {
       router.get(route.getKey())
         .handler(new WebSocketEndpoint(route.getValue(), registry, link, options.forwardHeaders()));
     }
+    bridge.mountOn(router);
     router.route().handler(ctx -> {
       if (WebSocketEndpoint.isUpgrade(ctx.request())) {
         ctx.response().setStatusCode(404).end("No service is routed at " + ctx.request().path() + "\n");
