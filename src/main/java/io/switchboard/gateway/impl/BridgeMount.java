@@ -26,6 +26,11 @@ public final class BridgeMount {
   private final BridgeHook hook;
   private final Router sockJs;
 
+  /**
+   * Builds the bridge of one gateway node.
+   *
+   * @param nodeId the node's id, the prefix of its bridge socket ids
+   */
   public BridgeMount(Vertx vertx, BridgeOptions options, String nodeId) {
     this.hook = new BridgeHook(vertx.eventBus(), nodeId, options);
     SockJSHandlerOptions sockJsOptions = new SockJSHandlerOptions()
