@@ -2,8 +2,10 @@ package io.switchboard;
 
 import io.switchboard.config.ConfigException;
 import io.switchboard.demo.ChatService;
+import io.switchboard.gateway.BridgeOptions;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Headers;
 import io.switchboard.testing.BridgeClient;
 import io.switchboard.testing.WsClient;
@@ -244,6 +246,28 @@ class BridgeTest {
     assertEquals(List.of(), defaults.bridge().inbound());
     assertEquals(List.of(), defaults.bridge().outbound());
     assertNull(defaults.bridge().token());
+  }
+
+  @Test
+  @DisplayName("ships a gateway.json that opens the chat's bridge addresses and none of Switchboard's own")
+  void shippedConf() throws Exception {
+    JsonObject json = new JsonObject(java.nio.file.Files.readString(java.nio.file.Path.of("conf", "gateway.json")));
+    BridgeOptions bridge = GatewayOptions.fromJson(json, java.util.Map.of()).bridge();
+    assertTrue(covers(bridge.inbound(), ChatService.BRIDGE_ADDRESS));
+    assertTrue(covers(bridge.outbound(), ChatService.LOBBY_ADDRESS));
+    assertTrue(covers(bridge.outbound(), ChatService.roomAddress("any room, even.with.dots")));
+    for (String internal : List.of(Addresses.service("chat"), Addresses.serviceInstance("chat", "1a2b3c4d"),
+      Addresses.gateway("1a2b3c4d"), Addresses.GROUPS, Addresses.REGISTRY, Addresses.REGISTRY_HELLO,
+      Addresses.BRIDGE_CLOSED, ChatService.ROOM_ADDRESS_PREFIX, "demo.chat.roomsX")) {
+      assertFalse(covers(bridge.inbound(), internal), "inbound permits " + internal);
+      assertFalse(covers(bridge.outbound(), internal), "outbound permits " + internal);
+    }
+    assertFalse(covers(bridge.inbound(), ChatService.LOBBY_ADDRESS), "browsers must not publish fake room events");
+    assertFalse(covers(bridge.inbound(), ChatService.roomAddress("lobby")), "browsers must not publish fake room events");
+  }
+
+  private static boolean covers(List<BridgeOptions.Permission> permissions, String address) {
+    return permissions.stream().anyMatch(p -> p.coversAddress(address));
   }
 
   private static void assertConfigError(JsonObject bridge, String expected) {

@@ -87,6 +87,10 @@ class BrowserChatTest {
     will.createRoom("after-restart");
     bea.joinRoom("after-restart");
     will.awaitNotice("bea joined the room");
+    // will steps out, so that only bea's membership is at stake in the restart
+    will.joinRoom("lobby");
+    bea.awaitNotice("will left the room");
+    bea.awaitCount("after-restart", 1);
 
     gateway.close();
     bea.awaitStatus("disconnected", ChatPage.WAIT);
@@ -98,8 +102,9 @@ class BrowserChatTest {
     // the WebSocket page reconnects too; the seed's page does not re-join its room, so will does
     will.awaitStatus("connected as will", Duration.ofSeconds(60));
     will.joinRoom("after-restart");
-    // two members: the stopping gateway told the service that bea's old bridge socket was gone
+    // two members, not three: the stopping gateway told the service that bea's old socket was gone
     bea.awaitCount("after-restart", 2);
+    will.awaitCount("after-restart", 2);
 
     will.say("still there, bea?");
     bea.awaitMessage("will", "still there, bea?");

@@ -2,6 +2,7 @@ package io.switchboard.testing;
 
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -152,6 +153,7 @@ public final class ChatPage implements AutoCloseable {
   private void await(String what, Duration timeout, ExpectedCondition<Boolean> condition) {
     try {
       new WebDriverWait(driver, timeout, Duration.ofMillis(100)).withMessage(name + " waited for " + what)
+        .ignoring(StaleElementReferenceException.class) // the page re-renders its lists on every event
         .until(condition);
     } catch (RuntimeException e) {
       throw new AssertionError(name + ": no " + what + " within " + timeout.toSeconds() + " s; page shows:\n"
