@@ -21,7 +21,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -242,17 +249,39 @@ class BridgeTest {
       "\"addressRegex\" is not a valid regular expression");
     assertConfigError(new JsonObject().put("inbound", new JsonArray().add("demo.chat")), "\"inbound[0]\" must be a JSON object");
     assertConfigError(new JsonObject().put("pingTimeout", 5000), "unknown key \"pingTimeout\"; did you mean \"pingTimeoutMs\"?");
-    GatewayOptions defaults = GatewayOptions.fromJson(new JsonObject(), java.util.Map.of());
+    GatewayOptions defaults = GatewayOptions.fromJson(new JsonObject(), Map.of());
     assertEquals(List.of(), defaults.bridge().inbound());
     assertEquals(List.of(), defaults.bridge().outbound());
     assertNull(defaults.bridge().token());
   }
 
   @Test
+  @DisplayName("serves the bridge page and both client libraries itself, and points SockJS at the local copy")
+  void servesItsOwnClient() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String page = get(http, "/bridge.html");
+    for (String script : List.of("vendor/sockjs-client/sockjs.min.js", "vendor/vertx-eventbus/vertx-eventbus.js", "bridge.js")) {
+      assertTrue(page.contains("<script src=\"" + script + "\">"), page);
+      assertFalse(get(http, "/" + script).isEmpty());
+    }
+    assertFalse(page.contains("//cdn") || page.contains("http://") || page.contains("https://"), page);
+    assertTrue(get(http, "/vendor/sockjs-client/sockjs.min.js").startsWith("/* sockjs-client v1.6.1"));
+    assertTrue(get(http, "/eventbus/iframe.html").contains("src=\"/vendor/sockjs-client/sockjs.min.js\""));
+    assertTrue(get(http, "/eventbus/info").contains("\"websocket\":true"));
+  }
+
+  private static String get(HttpClient http, String path) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+      URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), path);
+    return response.body();
+  }
+
+  @Test
   @DisplayName("ships a gateway.json that opens the chat's bridge addresses and none of Switchboard's own")
   void shippedConf() throws Exception {
-    JsonObject json = new JsonObject(java.nio.file.Files.readString(java.nio.file.Path.of("conf", "gateway.json")));
-    BridgeOptions bridge = GatewayOptions.fromJson(json, java.util.Map.of()).bridge();
+    JsonObject json = new JsonObject(Files.readString(Path.of("conf", "gateway.json")));
+    BridgeOptions bridge = GatewayOptions.fromJson(json, Map.of()).bridge();
     assertTrue(covers(bridge.inbound(), ChatService.BRIDGE_ADDRESS));
     assertTrue(covers(bridge.outbound(), ChatService.LOBBY_ADDRESS));
     assertTrue(covers(bridge.outbound(), ChatService.roomAddress("any room, even.with.dots")));
@@ -272,7 +301,7 @@ class BridgeTest {
 
   private static void assertConfigError(JsonObject bridge, String expected) {
     ConfigException e = assertThrows(ConfigException.class,
-      () -> GatewayOptions.fromJson(new JsonObject().put("bridge", bridge), java.util.Map.of()));
+      () -> GatewayOptions.fromJson(new JsonObject().put("bridge", bridge), Map.of()));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
     assertTrue(e.getMessage().startsWith("gateway config \"bridge\""), e.getMessage());
   }
