@@ -83,6 +83,8 @@ class HardeningTest {
     check(expected, got, "plain GET on a WebSocket path", 426, "GET /echo HTTP/1.1", "Host: x");
     check(expected, got, "oversized head", 431, head("GET", "/echo", "X-Big: " + "a".repeat(8000)));
     check(expected, got, "foreign Origin", 403, head("GET", "/echo", "Origin: https://evil.example"));
+    check(expected, got, "foreign Origin on the event-bus bridge", 403,
+      head("GET", "/eventbus/websocket", "Origin: https://evil.example"));
     check(expected, got, "Origin null (file:// or sandboxed page)", 403, head("GET", "/echo", "Origin: null"));
     check(expected, got, "localhost page on another port", 101, head("GET", "/echo", "Origin: http://localhost:3000"));
     check(expected, got, "no Origin (not a browser)", 101, head("GET", "/echo"));

@@ -28,7 +28,8 @@ import java.util.Map;
  *   "metrics": { "enabled": true, "access": "loopback" },   // /metrics: public | loopback | admin
  *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
  *   "auth": { "algorithm": "HS256", "secret": "...32+ chars..." },   // JWT at connect (or "publicKey" PEM)
- *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" }         // wss
+ *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" },        // wss
+ *   "bridge": { "inbound": [], "outbound": [] }   // browser event-bus bridge, see BridgeOptions
  * }
  * }</pre>
  */
@@ -87,6 +88,7 @@ public final class GatewayOptions {
   /** Who may read {@code /metrics}: anyone, loopback clients only, or holders of the admin token. */
   public static final List<String> METRICS_ACCESS = List.of("public", "loopback", "admin");
   public static final String DEFAULT_METRICS_ACCESS = "loopback";
+  private final BridgeOptions bridge;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -128,6 +130,7 @@ public final class GatewayOptions {
     if ((tlsCertPath == null) != (tlsKeyPath == null)) {
       throw new ConfigException("gateway config \"tls\": give both \"certPath\" and \"keyPath\" (PEM files), or neither");
     }
+    bridge = BridgeOptions.read(conf.nested("bridge"));
     conf.rejectUnknownKeys();
     if (metricsAccess.equals("admin") && adminToken == null) {
       throw new ConfigException("gateway config \"metrics\": \"access\": \"admin\" needs \"admin\": {\"token\": ...}");
@@ -317,5 +320,10 @@ public final class GatewayOptions {
   /** How long the gateway waits for a service to accept a new session. */
   public int openTimeoutMs() {
     return openTimeoutMs;
+  }
+
+  /** The browser event-bus bridge at {@code /eventbus}: permissions (none by default) and limits. */
+  public BridgeOptions bridge() {
+    return bridge;
   }
 }

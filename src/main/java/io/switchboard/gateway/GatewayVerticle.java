@@ -2,8 +2,10 @@ package io.switchboard.gateway;
 
 import io.switchboard.gateway.impl.AdminApi;
 import io.switchboard.gateway.impl.ConnectionLimiter;
+import io.switchboard.gateway.impl.BridgeMount;
 import io.switchboard.gateway.impl.GatewayInbox;
 import io.switchboard.gateway.impl.OpsRoutes;
+import io.switchboard.gateway.impl.OriginPolicy;
 import io.switchboard.gateway.impl.TokenCheck;
 import io.switchboard.gateway.impl.SessionManager;
 import io.switchboard.gateway.impl.SessionRegistry;
@@ -32,7 +34,8 @@ import java.util.UUID;
  * The HTTP/WebSocket gateway. Each instance (one per event loop with {@code -instances N}) is a
  * gateway node: it upgrades WebSocket requests on the routed paths, relays their frames to the
  * services over the clustered event bus, writes the services' pushes back, and serves the web
- * root. Any other upgrade gets 404 before the handshake.
+ * root. Any other upgrade gets 404 before the handshake. Browsers also reach permitted event-bus
+ * addresses through the SockJS bridge at {@code /eventbus} ({@link BridgeOptions}).
  *
  * <pre>launcher/vertx run io.switchboard.gateway.GatewayVerticle -conf conf/gateway.json -cluster</pre>
  */
@@ -48,6 +51,7 @@ public class GatewayVerticle extends VerticleBase {
   private Announcer announcer;
   private SessionManager sessions;
   private GatewayOptions options;
+  private BridgeMount bridge;
   private HttpServer server;
 
   @Override
@@ -65,6 +69,7 @@ public class GatewayVerticle extends VerticleBase {
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
     announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
       DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()));
+    bridge = new BridgeMount(vertx, options.bridge(), nodeId);
     Router router = router(options, sessions);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
     return Future.all(inbox.start(), directory.start())
@@ -89,6 +94,7 @@ public class GatewayVerticle extends VerticleBase {
     if (inbox == null) {
       return Future.succeededFuture();
     }
+    bridge.stop();
     return sessions.shutdown()
       .eventually(() -> Future.join(announcer.stop(), directory.stop(), inbox.stop()))
       .eventually(() -> server.close());
@@ -112,6 +118,16 @@ public class GatewayVerticle extends VerticleBase {
     if (options.adminToken() != null) {
       new AdminApi(vertx, directory, options.routes(), options.adminToken()).mount(router);
     }
+    OriginPolicy origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
+    router.route(BridgeMount.PATH + "/*").handler(ctx -> {
+      String origin = ctx.request().getHeader("Origin");
+      if (origins.allows(origin)) {
+        ctx.next();
+      } else {
+        ctx.response().setStatusCode(403).end("Origin " + origin + " is not allowed\n");
+      }
+    });
+    bridge.mountOn(router); // before the WebSocket routes, which refuse every unrouted upgrade
     TokenCheck tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
     router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx), tokens));
     router.route().handler(staticHandler(options.webRoot()));
