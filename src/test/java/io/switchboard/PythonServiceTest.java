@@ -116,6 +116,29 @@ class PythonServiceTest {
     }
   }
 
+  @Test
+  @Order(4)
+  @DisplayName("reconnects to a restarted bridge by itself and serves the path again")
+  void bridgeRestarted() {
+    int before = python.output().split("reconnected", -1).length;
+    services.kill();
+    python.await("the TCP bridge at 127\\.0\\.0\\.1:" + bridgePort + " closed the connection|lost the TCP bridge", 30_000);
+    services = JvmProcess.launch("python-services-again", cluster.jvmArgs(),
+      Map.of("SWITCHBOARD_BRIDGE_PORT", Integer.toString(bridgePort)),
+      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+    services.await("TCP bridge ready on 127\\.0\\.0\\.1:" + bridgePort, 60_000);
+    python.await("service py_chat reconnected at switchboard\\.service\\.py_chat\\.", 30_000);
+    assertEquals(before + 1, python.output().split("reconnected", -1).length, "one reconnection");
+    awaitRoutable();
+    try (WsClient c = WsClient.connect(vertx, port, "/py_chatroom", "after-restart")) {
+      assertEquals(new JsonObject().put("type", "query").put("query", "name"), c.nextJson());
+      assertEquals("listing", c.nextJson().getJsonObject("event").getString("type"));
+      c.send("{\"type\":\"name\",\"name\":\"eve\"}");
+      c.send("{\"type\":\"join\",\"chatroom\":\"nowhere\"}");
+      c.expect("{\"type\":\"notice\",\"notice\":\"Chatroom nowhere not found.\"}");
+    }
+  }
+
   private static JvmProcess startChatroom(String name) {
     JvmProcess p = JvmProcess.start(name, List.of(PYTHON, "-u", "src/main/python/examples/chatroom.py"),
       Map.of("SWITCHBOARD_BRIDGE_PORT", Integer.toString(bridgePort)));

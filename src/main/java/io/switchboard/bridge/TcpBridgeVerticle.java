@@ -6,6 +6,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.BridgeOptions;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -37,6 +38,8 @@ public class TcpBridgeVerticle extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(TcpBridgeVerticle.class.getName());
 
+  private static final int FREE_PORT_ATTEMPTS = 5;
+
   private TcpBridgeOptions options;
   private TcpEventBusBridge bridge;
   private int port;
@@ -48,12 +51,7 @@ public class TcpBridgeVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    bridge = TcpEventBusBridge.create(vertx, permissions(), new NetServerOptions().setTcpNoDelay(true), this::vet);
-    return choosePort()
-      .compose(p -> {
-        port = p;
-        return bridge.listen(p, options.host());
-      })
+    return listen(options.port() == 0 ? FREE_PORT_ATTEMPTS : 1)
       .recover(err -> Future.failedFuture(new IllegalStateException("TCP bridge cannot listen on " + options.host()
         + ":" + options.port() + ": " + err.getMessage() + " (change \"port\" in its config or set "
         + TcpBridgeOptions.ENV_PORT + ")", err)))
@@ -85,13 +83,21 @@ public class TcpBridgeVerticle extends VerticleBase {
       .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.REGISTRY_HELLO));
   }
 
-  /** The bridge cannot tell its port, so a {@code 0} is resolved to a free port first. */
-  private Future<Integer> choosePort() {
-    if (options.port() != 0) {
-      return Future.succeededFuture(options.port());
-    }
-    return vertx.createNetServer().listen(0, options.host())
-      .compose(probe -> probe.close().map(probe.actualPort()));
+  /**
+   * Listens on the configured port. The bridge cannot tell which port it got, so {@code 0} is
+   * resolved first to a port that was free a moment ago, and tried again if another process took it.
+   */
+  private Future<TcpEventBusBridge> listen(int attempts) {
+    Future<Integer> chosen = options.port() != 0 ? Future.succeededFuture(options.port())
+      : vertx.createNetServer().connectHandler(NetSocket::close).listen(0, options.host())
+        .compose(probe -> probe.close().map(probe.actualPort()));
+    TcpEventBusBridge attempt = TcpEventBusBridge.create(vertx, permissions(),
+      new NetServerOptions().setTcpNoDelay(true), this::vet);
+    return chosen.compose(p -> attempt.listen(p, options.host()).onSuccess(b -> {
+        bridge = attempt;
+        port = p;
+      }))
+      .recover(err -> attempts > 1 ? listen(attempts - 1) : Future.failedFuture(err));
   }
 
   /**
