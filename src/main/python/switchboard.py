@@ -322,7 +322,7 @@ class Service:
                     break
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
-            delay = RETRY_MIN_SECONDS
+            connected_at = asyncio.get_running_loop().time()
             _no_delay(writer)
             self._writer = writer
             heartbeat = asyncio.ensure_future(self._heartbeat())
@@ -352,6 +352,9 @@ class Service:
                     await writer.wait_closed()
                 except OSError:
                     pass
+            # a connection that is refused at once (a wrong token) must not turn into a busy loop
+            lasted = asyncio.get_running_loop().time() - connected_at
+            delay = RETRY_MIN_SECONDS if lasted > RETRY_MAX_SECONDS else min(delay * 2, RETRY_MAX_SECONDS)
             if not self._stopping.is_set() and await self._sleep_unless_stopped(delay):
                 break
         log.info("switchboard: service %s stopped", self.name)
@@ -420,7 +423,7 @@ class Service:
             return
         try:
             if op == OP_TEXT:
-                await _call(self.on_message, session, body)
+                await _call(self.on_message, session, body if isinstance(body, str) else "")
             elif op == OP_BINARY:
                 await _call(self.on_message, session, _from_base64url(body))
             elif op == OP_CLOSE:
