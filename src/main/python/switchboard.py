@@ -264,6 +264,8 @@ class Service:
         self._writer: Optional[asyncio.StreamWriter] = None
         self._token: Optional[str] = None
         self._stopping: Optional[asyncio.Event] = None
+        self._on_pong = None
+        self._was_ready = False
 
     # -- callbacks --------------------------------------------------------------------------------
 
@@ -309,7 +311,6 @@ class Service:
         host, port, self._token = resolve_bridge(host, port, token)
         self._stopping = asyncio.Event()
         delay = RETRY_MIN_SECONDS
-        ready_said = False
         while not self._stopping.is_set():
             try:
                 reader, writer = await asyncio.open_connection(host, port)
@@ -330,11 +331,15 @@ class Service:
                 self._register()
                 await self._end_orphans()
                 self._announce()
+                self._write({"type": "ping"})  # its pong says the bridge took the frames above
+
+                def ready():
+                    log.info("switchboard: service %s %s at %s via the TCP bridge %s:%d (paths %s)", self.name,
+                             "reconnected" if self._was_ready else "ready", self.instance, host, port,
+                             ", ".join(self.paths) or "none")
+                    self._was_ready = True
+                self._on_pong = ready
                 await writer.drain()
-                log.info("switchboard: service %s %s at %s via the TCP bridge %s:%d (paths %s)", self.name,
-                         "reconnected" if ready_said else "ready", self.instance, host, port,
-                         ", ".join(self.paths) or "none")
-                ready_said = True
                 await self._read(reader)
                 if not self._stopping.is_set():
                     log.error("switchboard: the TCP bridge at %s:%d closed the connection; reconnecting",
@@ -384,8 +389,11 @@ class Service:
         if kind == "err":
             log.error("switchboard: the TCP bridge refused a frame: %s", frame.get("message"))
             return
+        if kind == "pong" and self._on_pong is not None:
+            self._on_pong()
+            self._on_pong = None
         if kind != "message":
-            return  # pong
+            return
         address = frame.get("address")
         headers = frame.get("headers") or {}
         if address == REGISTRY_HELLO:

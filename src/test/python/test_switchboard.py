@@ -51,14 +51,24 @@ class Connection:
         self.decoder = switchboard.FrameDecoder()
         self.pending = []
 
-    async def next_frame(self, skip_announces=True):
+    async def next_frame(self, skip_announces=True, until_ping=False):
+        """The next frame the client sent; pings are answered (pong) and skipped, or returned."""
+        deadline = asyncio.get_running_loop().time() + TIMEOUT  # heartbeats must not extend it
         while True:
             while not self.pending:
-                chunk = await asyncio.wait_for(self.reader.read(65536), TIMEOUT)
+                remaining = deadline - asyncio.get_running_loop().time()
+                chunk = await asyncio.wait_for(self.reader.read(65536), max(remaining, 0.001))
                 if not chunk:
                     raise EOFError("client closed the connection")
                 self.pending.extend(self.decoder.feed(chunk))
             frame = self.pending.pop(0)
+            if frame.get("type") == "ping":
+                self.push({"type": "pong"})
+                if until_ping:
+                    return frame
+                continue
+            if until_ping:
+                continue
             if skip_announces and frame.get("address") == switchboard.REGISTRY \
                     and frame.get("body", {}).get("op") == "announce":
                 continue
@@ -228,6 +238,25 @@ class ServiceOverBridgeTest(unittest.IsolatedAsyncioTestCase):
                          (close["address"], close["headers"]["sb.op"], close["headers"]["sb.sid"],
                           close["headers"]["sb.code"]))
         self.assertTrue(self.service.connected)
+
+    async def test_says_ready_only_once_the_bridge_took_its_frames(self):
+        with self.assertLogs("switchboard", "INFO") as logs:
+            refused = await self.bridge.next_connection()
+            while (await refused.next_frame(skip_announces=False)).get("address") != switchboard.REGISTRY:
+                pass  # the bridge refuses: no pong, an err frame, the connection closed
+            refused.push({"type": "err", "message": "switchboard bridge: missing or wrong token"})
+            refused.drop()
+            conn = await self.registered()
+            await conn.next_frame(until_ping=True)
+            for _ in range(100):
+                if any("service probe ready" in line for line in logs.output):
+                    break
+                await asyncio.sleep(0.05)
+        said = "\n".join(logs.output)
+        self.assertIn("refused a frame: switchboard bridge: missing or wrong token", said)
+        self.assertEqual(1, said.count("service probe ready"), said)
+        self.assertNotIn("reconnected", said)
+        self.assertLess(said.index("wrong token"), said.index("service probe ready"))
 
     async def test_withdraws_on_stop(self):
         conn = await self.registered()
