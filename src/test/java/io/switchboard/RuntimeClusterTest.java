@@ -145,9 +145,11 @@ class RuntimeClusterTest {
 
   @Test
   @Order(4)
-  @DisplayName("after kill -9 of a services JVM, closes its 'close' sessions with 1012 and rebinds its 'rebind' sessions")
-  void killFailover() {
+  @DisplayName("after kill -9 of a services JVM under load, closes its 'close' sessions with 1012, rebinds its "
+    + "'rebind' sessions, and loses nothing on the live instance")
+  void killFailover() throws Exception {
     String instanceA = instanceOf(servicesA, "rtclose");
+    String instanceB = instanceOf(servicesB, "rtclose");
     List<WsClient> closeOnA = new ArrayList<>();
     for (WsClient c : closeClients) {
       if (who(c).equals(instanceA)) {
@@ -155,20 +157,57 @@ class RuntimeClusterTest {
       }
     }
     assertFalse(closeOnA.isEmpty());
+    List<WsClient> loadOnB = new ArrayList<>();
+    for (int i = 0; i < 8 && loadOnB.size() < 3; i++) {
+      WsClient c = WsClient.connect(vertx, port, "/rt/close", "load-" + i);
+      if (who(c).equals(instanceB)) {
+        loadOnB.add(c);
+      } else {
+        c.close();
+      }
+    }
+    assertFalse(loadOnB.isEmpty());
+    // about 2 000 messages a second through the gateway while the other services JVM dies
+    int perClient = 2000;
+    Thread load = new Thread(() -> {
+      for (int i = 0; i < perClient; i++) {
+        for (WsClient c : loadOnB) {
+          c.send("ping-" + i);
+        }
+        if (i % 20 == 19) {
+          try {
+            Thread.sleep(30);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+    });
+    load.start();
+    Thread.sleep(800);
     long killed = System.nanoTime();
     servicesA.kill();
     for (WsClient c : closeOnA) {
       assertEquals(1012, c.awaitClose());
     }
     System.out.printf("kill -9 to 1012 close of its sessions: %d ms%n", (System.nanoTime() - killed) / 1_000_000);
-    String instanceB = instanceOf(servicesB, "rtrebind");
+    load.join(60_000);
+    for (WsClient c : loadOnB) {
+      for (int i = 0; i < perClient; i++) {
+        assertEquals("/rt/close ping-" + i, c.next(), "every message on the live instance answered, in order");
+      }
+      c.close();
+    }
+    System.out.printf("under load: %d messages over %d sessions on the live instance, none lost%n",
+      perClient * loadOnB.size(), loadOnB.size());
+    String rebindB = instanceOf(servicesB, "rtrebind");
     for (WsClient c : rebindClients) {
       String answer = who(c);
-      assertTrue(answer.equals(instanceB) || answer.equals("rebound " + instanceB), answer);
+      assertTrue(answer.equals(rebindB) || answer.equals("rebound " + rebindB), answer);
     }
     for (WsClient c : closeClients) {
       if (!closeOnA.contains(c)) {
-        assertEquals(instanceOf(servicesB, "rtclose"), who(c), "sessions on the live instance are unaffected");
+        assertEquals(instanceB, who(c), "sessions on the live instance are unaffected");
       }
     }
     closeClients.removeAll(closeOnA);
@@ -209,6 +248,31 @@ class RuntimeClusterTest {
     awaitStatus("/rt/admin", 0);
     WsClient c = WsClient.connect(vertx, port, "/rt/admin");
     assertTrue(who(c).startsWith("switchboard.service.rtadmin."));
+
+    // A second gateway JVM is killed: the service hears that its sessions there are gone.
+    int port2 = TestCluster.freePort();
+    try (JvmProcess gateway2 = JvmProcess.launch("runtime-gateway-2", cluster.jvmArgs(),
+      Map.of("SWITCHBOARD_PORT", Integer.toString(port2), "SWITCHBOARD_HOST", "127.0.0.1"),
+      "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster")) {
+      gateway2.await("Succeeded in deploying verticle", 60_000);
+      long deadline = System.currentTimeMillis() + 20_000;
+      WsClient viaGateway2 = null;
+      while (viaGateway2 == null) {
+        try {
+          viaGateway2 = WsClient.connect(vertx, port2, "/rt/admin");
+          who(viaGateway2);
+        } catch (AssertionError notYet) {
+          viaGateway2 = null;
+          assertTrue(System.currentTimeMillis() < deadline, "the second gateway never routed /rt/admin");
+        }
+      }
+      awaitSessions("rtadmin", 2);
+      gateway2.kill();
+      long killed = System.nanoTime();
+      awaitSessions("rtadmin", 1);
+      System.out.printf("gateway kill -9 to its sessions closed in the service: %d ms%n",
+        (System.nanoTime() - killed) / 1_000_000);
+    }
 
     JvmProcess cli = JvmProcess.launch("runtime-cli-services", List.of(), Map.of("SWITCHBOARD_ADMIN_TOKEN", TOKEN),
       "services", "--url", "http://127.0.0.1:" + port);
@@ -254,6 +318,20 @@ class RuntimeClusterTest {
         return;
       }
       assertTrue(System.currentTimeMillis() < deadline, path + " still answers " + got + ", not " + status);
+    }
+  }
+
+  /** Waits until the admin API reports {@code count} live sessions of a service (as its instances announce). */
+  private static void awaitSessions(String service, int count) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      for (Object o : new JsonArray(admin("GET", "/admin/services", null, TOKEN).body())) {
+        JsonObject s = (JsonObject) o;
+        if (s.getString("name").equals(service) && s.getInteger("sessions") == count) {
+          return;
+        }
+      }
+      assertTrue(System.currentTimeMillis() < deadline, service + " never had " + count + " sessions");
     }
   }
 

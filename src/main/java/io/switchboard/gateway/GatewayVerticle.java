@@ -65,7 +65,11 @@ public class GatewayVerticle extends VerticleBase {
     String nodeAddress = Addresses.gateway(nodeId);
     directory = new Directory(vertx);
     sessions = new SessionManager(vertx, options, nodeId, nodeAddress, registry, directory);
-    directory.onLost(sessions::instanceLost);
+    directory.onLost(lost -> {
+      if (Announce.ROLE_SERVICE.equals(lost.role())) {
+        sessions.instanceLost(lost);
+      }
+    });
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
     announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
       DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()));

@@ -17,9 +17,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * What one gateway node knows of the cluster: the live service instances (with their paths),
+ * What one gateway node (or service instance) knows of the cluster: the live service instances (with their paths),
  * service hosts and gateways, learnt from their announces. An instance whose heartbeats stop
- * ({@link Announce#MISSED_HEARTBEATS} in a row) is dropped and reported to the lost-instance
+ * ({@link Announce#MISSED_HEARTBEATS} in a row) is dropped and reported to the lost-entry
  * listener; a withdrawn one is dropped quietly (it drains its own sessions). Local state,
  * confined to the node's event loop; it only holds what is alive, so it does not grow as
  * instances come and go.
@@ -88,7 +88,7 @@ public final class Directory {
     this.vertx = vertx;
   }
 
-  /** Sets what to do, on the event loop, for each service instance whose heartbeats stopped. */
+  /** Sets what to do, on the event loop, for each entry (of any role) whose heartbeats stopped. */
   public Directory onLost(Consumer<Entry> onLost) {
     this.onLost = onLost;
     return this;
@@ -196,9 +196,7 @@ public final class Directory {
     rebuildPaths();
     for (Entry e : lost) {
       LOG.log(System.Logger.Level.WARNING, "Lost (no heartbeat for " + (now - e.lastSeen) + " ms): " + describe(e));
-      if (Announce.ROLE_SERVICE.equals(e.role())) {
-        onLost.accept(e);
-      }
+      onLost.accept(e);
     }
   }
 

@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.switchboard.registry.Announce;
 import io.switchboard.registry.Announcer;
+import io.switchboard.registry.Directory;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -41,7 +42,11 @@ import java.util.UUID;
  * <p>Callbacks for one session: {@link #onOpen} once, then {@link #onMessage(Session, String)} and
  * {@link #onMessage(Session, Buffer)} for each message, then {@link #onClose} once. An exception
  * thrown by {@code onOpen} refuses the session (the client gets close 1011); one thrown by
- * {@code onMessage} is logged and the session lives on.
+ * {@code onMessage} is logged and the session lives on. If the gateway holding a session is
+ * killed, {@code onClose} comes with 1006 once its heartbeats stop (about 3 s).
+ *
+ * <p>The instance announces its {@code paths} and {@code failover} (see {@link ServiceOptions})
+ * so gateways route it without a config edit; {@link #stop()} drains its sessions.
  */
 public abstract class ServiceVerticle extends VerticleBase {
 
@@ -51,6 +56,7 @@ public abstract class ServiceVerticle extends VerticleBase {
   private ServiceOptions options;
   private String instanceAddress;
   private Announcer announcer;
+  private Directory gateways;
 
   /** The name used when the config has no {@code name}; {@code null} makes it required. */
   protected String defaultName() {
@@ -110,7 +116,8 @@ public abstract class ServiceVerticle extends VerticleBase {
     MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
     announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
-    return Future.all(opens.completion(), frames.completion())
+    gateways = new Directory(vertx).onLost(this::gatewayLost);
+    return Future.all(opens.completion(), frames.completion(), gateways.start())
       .compose(v -> onStart())
       .compose(v -> announcer.start())
       .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
@@ -127,6 +134,7 @@ public abstract class ServiceVerticle extends VerticleBase {
     if (announcer == null) {
       return onStop();
     }
+    gateways.stop();
     Future<Void> withdrawn = announcer.stop();
     Map<String, JsonArray> byGateway = new HashMap<>();
     for (Session s : sessions.values()) {
@@ -191,6 +199,32 @@ public abstract class ServiceVerticle extends VerticleBase {
       options.addHeader(Headers.EXCEPT, except.id());
     }
     vertx.eventBus().publish(Addresses.GROUPS, body, options);
+  }
+
+  /** A gateway stopped heartbeating (killed): its sessions are gone, say so to the service. */
+  private void gatewayLost(Directory.Entry lost) {
+    if (!Announce.ROLE_GATEWAY.equals(lost.role())) {
+      return;
+    }
+    List<Session> gone = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      if (s.gateway().equals(lost.address())) {
+        gone.add(s);
+      }
+    }
+    for (Session s : gone) {
+      sessions.remove(s.id());
+      s.markClosed();
+      try {
+        onClose(s, 1006, "Gateway lost");
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, name() + ": onClose failed for " + s, e);
+      }
+    }
+    if (!gone.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s closed %d session(s) of lost gateway %s", name(),
+        gone.size(), lost.address()));
+    }
   }
 
   private void handleOpen(Message<?> msg) {
