@@ -16,8 +16,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -44,13 +42,13 @@ public final class AdminApi {
   private final Vertx vertx;
   private final Directory directory;
   private final Map<String, String> staticRoutes;
-  private final byte[] token;
+  private final String token;
 
   public AdminApi(Vertx vertx, Directory directory, Map<String, String> staticRoutes, String token) {
     this.vertx = vertx;
     this.directory = directory;
     this.staticRoutes = staticRoutes;
-    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.token = token;
   }
 
   /** Mounts the API's routes on the gateway's router. */
@@ -63,10 +61,7 @@ public final class AdminApi {
   }
 
   private void authorize(RoutingContext ctx) {
-    String header = ctx.request().getHeader("Authorization");
-    byte[] given = header != null && header.startsWith("Bearer ")
-      ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (MessageDigest.isEqual(given, token)) {
+    if (BearerToken.matches(ctx.request(), token)) {
       ctx.next();
     } else {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"switchboard\"");

@@ -11,8 +11,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -65,10 +63,7 @@ public final class OpsRoutes {
         allowed = true;
         break;
       case "admin":
-        String header = ctx.request().getHeader("Authorization");
-        byte[] given = header != null && header.startsWith("Bearer ")
-          ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        allowed = MessageDigest.isEqual(given, options.adminToken().getBytes(StandardCharsets.UTF_8));
+        allowed = BearerToken.matches(ctx.request(), options.adminToken());
         break;
       default:
         allowed = ctx.request().remoteAddress() != null && isLoopback(ctx.request().remoteAddress().hostAddress());
