@@ -2,6 +2,7 @@ package io.switchboard;
 
 import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.testing.BridgeClient;
 import io.switchboard.testing.ProbeService;
 import io.switchboard.testing.WsClient;
 import io.vertx.core.DeploymentOptions;
@@ -90,6 +91,18 @@ class OperationsTest {
       .get(10, TimeUnit.SECONDS);
     assertEquals("bearer", ws.subProtocol(), "the gateway selects the bearer subprotocol, as browsers require");
     ws.close();
+  }
+
+  @Test
+  @DisplayName("asks the event-bus bridge for the same JWT: a socket without a valid one is closed")
+  void bridgeNeedsTheToken() throws Exception {
+    String token = signer().generateToken(new JsonObject().put("sub", "alice"), new JWTOptions().setExpiresInSeconds(60));
+    BridgeClient.connect(vertx, port, "anonymous").awaitClosed();
+    BridgeClient.connect(vertx, port, "forger", "access_token=not.a.jwt").awaitClosed();
+    try (BridgeClient browser = BridgeClient.connect(vertx, port, "browser", "access_token=" + token)) {
+      browser.send("demo.nowhere", new JsonObject());
+      assertEquals("access_denied", browser.nextError(), "the socket is open: the bridge answers its frames");
+    }
   }
 
   @Test

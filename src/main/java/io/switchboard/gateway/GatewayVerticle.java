@@ -52,6 +52,7 @@ public class GatewayVerticle extends VerticleBase {
   private SessionManager sessions;
   private GatewayOptions options;
   private BridgeMount bridge;
+  private TokenCheck tokens;
   private HttpServer server;
 
   @Override
@@ -73,7 +74,8 @@ public class GatewayVerticle extends VerticleBase {
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
     announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
       DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()));
-    bridge = new BridgeMount(vertx, options.bridge(), nodeId);
+    tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
+    bridge = new BridgeMount(vertx, options.bridge(), nodeId, tokens);
     Router router = router(options, sessions);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
     return Future.all(inbox.start(), directory.start())
@@ -132,7 +134,6 @@ public class GatewayVerticle extends VerticleBase {
       }
     });
     bridge.mountOn(router); // before the WebSocket routes, which refuse every unrouted upgrade
-    TokenCheck tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
     router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx), tokens));
     router.route().handler(staticHandler(options.webRoot()));
     return router;

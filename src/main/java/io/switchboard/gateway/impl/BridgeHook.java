@@ -48,8 +48,11 @@ final class BridgeHook implements Handler<BridgeEvent> {
   private final Map<SockJSSocket, String> sockets = new HashMap<>();
   private long nextId;
 
-  BridgeHook(EventBus bus, String nodeId, BridgeOptions options) {
+  private final TokenCheck jwt;
+
+  BridgeHook(EventBus bus, String nodeId, BridgeOptions options, TokenCheck jwt) {
     this.bus = bus;
+    this.jwt = jwt;
     this.nodeId = nodeId;
     this.token = options.token() == null ? null : options.token().getBytes(StandardCharsets.UTF_8);
     this.inbound = options.inbound();
@@ -59,7 +62,19 @@ final class BridgeHook implements Handler<BridgeEvent> {
   public void handle(BridgeEvent event) {
     switch (event.type()) {
       case SOCKET_CREATED:
-        event.complete(accept(event.socket()));
+        if (jwt == null) {
+          event.complete(accept(event.socket()));
+        } else {
+          // the gateway's auth applies to the bridge too: a valid JWT in ?access_token=
+          List<String> given = new QueryStringDecoder(event.socket().uri()).parameters().get(TokenCheck.QUERY_PARAM);
+          jwt.verify(given == null || given.isEmpty() ? null : given.get(0))
+            .onSuccess(claims -> event.complete(accept(event.socket())))
+            .onFailure(err -> {
+              LOG.log(System.Logger.Level.DEBUG, "Bridge socket from " + event.socket().remoteAddress() + " refused: "
+                + err.getMessage());
+              event.complete(false);
+            });
+        }
         break;
       case SEND:
       case PUBLISH:

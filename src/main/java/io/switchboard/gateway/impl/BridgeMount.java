@@ -30,9 +30,11 @@ public final class BridgeMount {
    * Builds the bridge of one gateway node.
    *
    * @param nodeId the node's id, the prefix of its bridge socket ids
+   * @param jwt the gateway's token check when its {@code auth} is on (sockets then need
+   *            {@code ?access_token=}), or {@code null}
    */
-  public BridgeMount(Vertx vertx, BridgeOptions options, String nodeId) {
-    this.hook = new BridgeHook(vertx.eventBus(), nodeId, options);
+  public BridgeMount(Vertx vertx, BridgeOptions options, String nodeId, TokenCheck jwt) {
+    this.hook = new BridgeHook(vertx.eventBus(), nodeId, options, jwt);
     SockJSHandlerOptions sockJsOptions = new SockJSHandlerOptions()
       .setLibraryURL(SOCKJS_LIBRARY_URL)
       .setInsertJSESSIONID(false);

@@ -39,8 +39,12 @@ public final class TokenCheck {
 
   /** The verified claims, or a failure whose message says what is wrong with the token. */
   public Future<JsonObject> verify(HttpServerRequest request) {
-    String token = token(request);
-    if (token == null) {
+    return verify(token(request));
+  }
+
+  /** Verifies a token as given (null: none given). */
+  public Future<JsonObject> verify(String token) {
+    if (token == null || token.isBlank()) {
       return Future.failedFuture("a token is required (query parameter " + QUERY_PARAM
         + ", Authorization: Bearer, or subprotocols \"bearer, <token>\")");
     }
