@@ -1,7 +1,12 @@
 package io.switchboard.demo;
 
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Headers;
 import io.switchboard.service.ServiceVerticle;
 import io.switchboard.service.Session;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -26,8 +31,24 @@ import java.util.Set;
  *
  * Rooms and counts live in this instance. Fan-out uses gateway groups: {@code all} (every
  * connected client), {@code named} and one {@code room:<name>} per room.
+ *
+ * <p><b>Over the browser event-bus bridge</b> the same rooms are open to pages that use
+ * {@code /eventbus}: a request to {@link #BRIDGE_ADDRESS} carries one command of the protocol
+ * above plus the user's {@code name}, e.g. {@code {"type":"join","chatroom":"lobby","name":"ada"}};
+ * the reply is the JSON array of what a WebSocket client would have been sent directly
+ * ({@code name} replies with the room listing, a missing name with the name query). Room events
+ * are published on {@link #roomAddress(String) demo.chat.room.<room>}, room creations and counts
+ * on {@link #LOBBY_ADDRESS}. A bridge user is its bridge socket: it leaves its room when the
+ * socket closes. Like the rooms, bridge users belong to one instance: run one.
  */
 public class ChatService extends ServiceVerticle {
+
+  /** Where bridge pages send their commands (request/reply). */
+  public static final String BRIDGE_ADDRESS = "demo.chat";
+  /** Where room creations and member counts are published for bridge pages. */
+  public static final String LOBBY_ADDRESS = "demo.chat.rooms";
+  /** The prefix of the per-room addresses bridge pages register on. */
+  public static final String ROOM_ADDRESS_PREFIX = "demo.chat.room.";
 
   private static final String ALL = "all";
   private static final String NAMED = "named";
@@ -35,14 +56,52 @@ public class ChatService extends ServiceVerticle {
   /** Room name to members, in creation order (the listing's order). */
   private final Map<String, Set<Chatter>> rooms = new LinkedHashMap<>();
   private final Map<String, Chatter> chatters = new HashMap<>();
+  private final Map<String, BridgeChatter> bridgeChatters = new HashMap<>();
 
-  private static final class Chatter {
-    final Session session;
+  /** A member of the chat: a WebSocket session or a bridge socket. */
+  private abstract static class Chatter {
     String name;
     String room;
 
-    Chatter(Session session) {
+    /** Sends to this chatter alone. */
+    abstract void send(JsonObject msg);
+
+    /** The session to leave out of a room's WebSocket fan-out, if this chatter has one. */
+    abstract Session session();
+  }
+
+  private static final class SessionChatter extends Chatter {
+    final Session session;
+
+    SessionChatter(Session session) {
       this.session = session;
+    }
+
+    @Override
+    void send(JsonObject msg) {
+      session.send(msg.encode());
+    }
+
+    @Override
+    Session session() {
+      return session;
+    }
+  }
+
+  /** What a bridge user is sent directly goes into the reply of the request being handled. */
+  private static final class BridgeChatter extends Chatter {
+    JsonArray reply;
+
+    @Override
+    void send(JsonObject msg) {
+      if (reply != null) {
+        reply.add(msg);
+      }
+    }
+
+    @Override
+    Session session() {
+      return null;
     }
   }
 
@@ -51,12 +110,24 @@ public class ChatService extends ServiceVerticle {
     return "chat";
   }
 
+  /** The address a room's events are published on for bridge pages. */
+  public static String roomAddress(String room) {
+    return ROOM_ADDRESS_PREFIX + room;
+  }
+
+  @Override
+  protected Future<?> onStart() {
+    MessageConsumer<Object> requests = vertx.eventBus().consumer(BRIDGE_ADDRESS, this::onBridgeRequest);
+    MessageConsumer<Object> closes = vertx.eventBus().consumer(Addresses.BRIDGE_CLOSED, this::onBridgeClosed);
+    return Future.all(requests.completion(), closes.completion());
+  }
+
   @Override
   protected void onOpen(Session session) {
-    chatters.put(session.id(), new Chatter(session));
+    chatters.put(session.id(), new SessionChatter(session));
     session.join(ALL);
-    session.send(nameQuery());
-    session.send(event(new JsonObject().put("type", "listing").put("chatrooms", listing())));
+    session.send(nameQuery().encode());
+    session.send(event(new JsonObject().put("type", "listing").put("chatrooms", listing())).encode());
   }
 
   @Override
@@ -66,24 +137,16 @@ public class ChatService extends ServiceVerticle {
     if (chatter == null || msg == null) {
       return;
     }
-    String type = msg.getValue("type") instanceof String ? msg.getString("type") : null;
     if (chatter.name == null) {
-      if ("name".equals(type) && msg.getValue("name") instanceof String) {
+      if ("name".equals(type(msg)) && msg.getValue("name") instanceof String) {
         chatter.name = msg.getString("name");
         session.join(NAMED);
       } else {
-        session.send(nameQuery());
+        chatter.send(nameQuery());
       }
       return;
     }
-    if ("join".equals(type) && msg.getValue("chatroom") instanceof String) {
-      join(chatter, msg.getString("chatroom"));
-    } else if ("create".equals(type) && msg.getValue("chatroom") instanceof String) {
-      create(msg.getString("chatroom"));
-    } else if ("message".equals(type) && chatter.room != null && msg.getValue("message") instanceof String) {
-      publish(roomGroup(chatter.room), event(new JsonObject()
-        .put("type", "message").put("name", chatter.name).put("message", msg.getString("message"))));
-    }
+    command(chatter, msg);
   }
 
   @Override
@@ -94,21 +157,66 @@ public class ChatService extends ServiceVerticle {
     }
   }
 
+  private void onBridgeRequest(Message<Object> request) {
+    String socket = request.headers().get(Headers.BRIDGE_SOCKET);
+    if (socket == null) {
+      request.fail(400, BRIDGE_ADDRESS + " takes requests from the browser bridge only");
+      return;
+    }
+    JsonObject msg = request.body() instanceof JsonObject ? (JsonObject) request.body() : null;
+    if (msg == null || !(msg.getValue("name") instanceof String)) {
+      request.reply(new JsonArray().add(nameQuery()));
+      return;
+    }
+    BridgeChatter chatter = bridgeChatters.computeIfAbsent(socket, s -> new BridgeChatter());
+    chatter.name = msg.getString("name");
+    chatter.reply = new JsonArray();
+    if ("name".equals(type(msg))) {
+      chatter.send(event(new JsonObject().put("type", "listing").put("chatrooms", listing())));
+    } else {
+      command(chatter, msg);
+    }
+    request.reply(chatter.reply);
+    chatter.reply = null;
+  }
+
+  private void onBridgeClosed(Message<Object> notice) {
+    Chatter chatter = bridgeChatters.remove(notice.headers().get(Headers.BRIDGE_SOCKET));
+    if (chatter != null && chatter.room != null) {
+      leaveRoom(chatter);
+    }
+  }
+
+  /** The commands of a named chatter. */
+  private void command(Chatter chatter, JsonObject msg) {
+    String type = type(msg);
+    if ("join".equals(type) && msg.getValue("chatroom") instanceof String) {
+      join(chatter, msg.getString("chatroom"));
+    } else if ("create".equals(type) && msg.getValue("chatroom") instanceof String) {
+      create(msg.getString("chatroom"));
+    } else if ("message".equals(type) && chatter.room != null && msg.getValue("message") instanceof String) {
+      toRoom(chatter.room, event(new JsonObject()
+        .put("type", "message").put("name", chatter.name).put("message", msg.getString("message"))), null);
+    }
+  }
+
   private void join(Chatter chatter, String room) {
     Set<Chatter> members = rooms.get(room);
     if (members == null) {
-      chatter.session.send(new JsonObject().put("type", "notice").put("notice", "Chatroom " + room + " not found.").encode());
+      chatter.send(new JsonObject().put("type", "notice").put("notice", "Chatroom " + room + " not found."));
       return;
     }
     if (chatter.room != null) {
       leaveRoom(chatter);
     }
-    publish(roomGroup(room), event(new JsonObject().put("type", "newuser").put("name", chatter.name)), chatter.session);
+    toRoom(room, event(new JsonObject().put("type", "newuser").put("name", chatter.name)), chatter);
     members.add(chatter);
     chatter.room = room;
-    chatter.session.join(roomGroup(room));
+    if (chatter.session() != null) {
+      chatter.session().join(roomGroup(room));
+    }
     publishCount(room, members.size());
-    chatter.session.send(new JsonObject().put("type", "join").put("chatroom", room).encode());
+    chatter.send(new JsonObject().put("type", "join").put("chatroom", room));
   }
 
   private void leaveRoom(Chatter chatter) {
@@ -116,19 +224,38 @@ public class ChatService extends ServiceVerticle {
     Set<Chatter> members = rooms.get(room);
     members.remove(chatter);
     chatter.room = null;
-    chatter.session.leave(roomGroup(room));
-    publish(roomGroup(room), event(new JsonObject().put("type", "logoff").put("name", chatter.name)), chatter.session);
+    if (chatter.session() != null) {
+      chatter.session().leave(roomGroup(room));
+    }
+    toRoom(room, event(new JsonObject().put("type", "logoff").put("name", chatter.name)), chatter);
     publishCount(room, members.size());
   }
 
   private void create(String room) {
     if (rooms.putIfAbsent(room, new LinkedHashSet<>()) == null) {
-      publish(NAMED, event(new JsonObject().put("type", "newchatroom").put("name", room)));
+      toLobby(NAMED, event(new JsonObject().put("type", "newchatroom").put("name", room)));
     }
   }
 
   private void publishCount(String room, int count) {
-    publish(ALL, event(new JsonObject().put("type", "update").put("data", new JsonArray().add(room).add(count))));
+    toLobby(ALL, event(new JsonObject().put("type", "update").put("data", new JsonArray().add(room).add(count))));
+  }
+
+  /** A room event: to the room's WebSocket members (but {@code except}) and to its bridge address. */
+  private void toRoom(String room, JsonObject event, Chatter except) {
+    Session skip = except == null ? null : except.session();
+    if (skip == null) {
+      publish(roomGroup(room), event.encode());
+    } else {
+      publish(roomGroup(room), event.encode(), skip);
+    }
+    vertx.eventBus().publish(roomAddress(room), event);
+  }
+
+  /** A lobby event: to a WebSocket group and to the bridge lobby address. */
+  private void toLobby(String group, JsonObject event) {
+    publish(group, event.encode());
+    vertx.eventBus().publish(LOBBY_ADDRESS, event);
   }
 
   private JsonArray listing() {
@@ -141,12 +268,16 @@ public class ChatService extends ServiceVerticle {
     return "room:" + room;
   }
 
-  private static String nameQuery() {
-    return new JsonObject().put("type", "query").put("query", "name").encode();
+  private static String type(JsonObject msg) {
+    return msg.getValue("type") instanceof String ? msg.getString("type") : null;
   }
 
-  private static String event(JsonObject event) {
-    return new JsonObject().put("type", "event").put("event", event).encode();
+  private static JsonObject nameQuery() {
+    return new JsonObject().put("type", "query").put("query", "name");
+  }
+
+  private static JsonObject event(JsonObject event) {
+    return new JsonObject().put("type", "event").put("event", event);
   }
 
   private static JsonObject parse(String text) {

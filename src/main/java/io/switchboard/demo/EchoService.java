@@ -17,6 +17,12 @@ public class EchoService extends ServiceVerticle {
     return "echo";
   }
 
+  /** Echo keeps no state: a session can move to another instance unnoticed. */
+  @Override
+  protected String defaultFailover() {
+    return "rebind";
+  }
+
   @Override
   protected void onMessage(Session session, String text) {
     session.send(text);

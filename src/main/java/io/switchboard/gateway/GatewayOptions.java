@@ -20,7 +20,16 @@ import java.util.Map;
  *   "webRoot": "webroot",                   // static pages, from the classpath or a folder
  *   "routes": { "/chat": "chat" },          // WebSocket path -> service name
  *   "forwardHeaders": ["user-agent"],       // request headers passed to the service on open
- *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000 }
+ *   "allowedOrigins": ["http://localhost:*"], "allowMissingOrigin": true,
+ *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000, "maxConnections": 19000,
+ *               "maxConnectionsPerIp": 4096, "maxHeaderSize": 8192, "maxOutboundBytes": 1048576,
+ *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000 },
+ *   "admin": { "token": "s3cret" },         // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
+ *   "metrics": { "enabled": true, "access": "loopback" },   // /metrics: public | loopback | admin
+ *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
+ *   "auth": { "algorithm": "HS256", "secret": "...32+ chars..." },   // JWT at connect (or "publicKey" PEM)
+ *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" },        // wss
+ *   "bridge": { "inbound": [], "outbound": [] }   // browser event-bus bridge, see BridgeOptions
  * }
  * }</pre>
  */
@@ -33,11 +42,23 @@ public final class GatewayOptions {
   public static final int DEFAULT_MAX_FRAME_SIZE = 65536;
   public static final int DEFAULT_MAX_MESSAGE_SIZE = 262144;
   public static final int DEFAULT_OPEN_TIMEOUT_MS = 5000;
+  public static final int DEFAULT_MAX_CONNECTIONS = 19_000;
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 4096;
+  public static final int DEFAULT_MAX_HEADER_SIZE = 8192;
+  public static final int DEFAULT_MAX_OUTBOUND_BYTES = 1 << 20;
+  public static final int DEFAULT_PING_INTERVAL_MS = 25_000;
+  public static final int DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+  public static final int DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+  /** Pages served from this machine, on any port; other sites' pages are refused (403). */
+  public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of(
+    "http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*");
 
   /** Environment variable that overrides {@code host}. */
   public static final String ENV_HOST = "SWITCHBOARD_HOST";
   /** Environment variable that overrides {@code port}. */
   public static final String ENV_PORT = "SWITCHBOARD_PORT";
+  /** Environment variable that overrides {@code admin.token}. */
+  public static final String ENV_ADMIN_TOKEN = "SWITCHBOARD_ADMIN_TOKEN";
 
   private final String host;
   private final int port;
@@ -47,6 +68,27 @@ public final class GatewayOptions {
   private final int maxFrameSize;
   private final int maxMessageSize;
   private final int openTimeoutMs;
+  private final String adminToken;
+  private final List<String> allowedOrigins;
+  private final boolean allowMissingOrigin;
+  private final int maxConnections;
+  private final int maxConnectionsPerIp;
+  private final int maxHeaderSize;
+  private final int maxOutboundBytes;
+  private final int pingIntervalMs;
+  private final int idleTimeoutMs;
+  private final int shutdownGraceMs;
+  private final boolean metricsEnabled;
+  private final String metricsAccess;
+  private final List<String> readyServices;
+  private final JsonObject jwt;
+  private final String tlsCertPath;
+  private final String tlsKeyPath;
+
+  /** Who may read {@code /metrics}: anyone, loopback clients only, or holders of the admin token. */
+  public static final List<String> METRICS_ACCESS = List.of("public", "loopback", "admin");
+  public static final String DEFAULT_METRICS_ACCESS = "loopback";
+  private final BridgeOptions bridge;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -54,12 +96,49 @@ public final class GatewayOptions {
     webRoot = conf.string("webRoot", DEFAULT_WEB_ROOT);
     routes = readRoutes(conf);
     forwardHeaders = conf.strings("forwardHeaders", DEFAULT_FORWARD_HEADERS);
+    allowedOrigins = conf.strings("allowedOrigins", DEFAULT_ALLOWED_ORIGINS);
+    allowMissingOrigin = conf.bool("allowMissingOrigin", true);
     ConfigReader limits = conf.nested("limits");
     maxFrameSize = limits.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE, 125, 16 << 20);
     maxMessageSize = limits.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 125, 64 << 20);
     openTimeoutMs = limits.integer("openTimeoutMs", DEFAULT_OPEN_TIMEOUT_MS, 100, 600_000);
+    maxConnections = limits.integer("maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 10_000_000);
+    maxConnectionsPerIp = limits.integer("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
+    maxHeaderSize = limits.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE, 1024, 1 << 20);
+    maxOutboundBytes = limits.integer("maxOutboundBytes", DEFAULT_MAX_OUTBOUND_BYTES, 1024, 1 << 30);
+    pingIntervalMs = limits.integer("pingIntervalMs", DEFAULT_PING_INTERVAL_MS, 100, 3_600_000);
+    idleTimeoutMs = limits.integer("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS, 200, 86_400_000);
+    shutdownGraceMs = limits.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     limits.rejectUnknownKeys();
+    ConfigReader admin = conf.nested("admin");
+    String token = admin.stringOrEnv("token", ENV_ADMIN_TOKEN, null);
+    adminToken = token == null || token.isBlank() ? null : token;
+    admin.rejectUnknownKeys();
+    ConfigReader metrics = conf.nested("metrics");
+    metricsEnabled = metrics.bool("enabled", true);
+    metricsAccess = metrics.string("access", DEFAULT_METRICS_ACCESS);
+    if (!METRICS_ACCESS.contains(metricsAccess)) {
+      throw metrics.fail("access", "must be one of " + METRICS_ACCESS, metricsAccess);
+    }
+    metrics.rejectUnknownKeys();
+    readyServices = conf.strings("readyServices", List.of());
+    jwt = readJwt(conf.nested("auth"));
+    ConfigReader tls = conf.nested("tls");
+    tlsCertPath = tls.string("certPath", null);
+    tlsKeyPath = tls.string("keyPath", null);
+    tls.rejectUnknownKeys();
+    if ((tlsCertPath == null) != (tlsKeyPath == null)) {
+      throw new ConfigException("gateway config \"tls\": give both \"certPath\" and \"keyPath\" (PEM files), or neither");
+    }
+    bridge = BridgeOptions.read(conf.nested("bridge"));
     conf.rejectUnknownKeys();
+    if (metricsAccess.equals("admin") && adminToken == null) {
+      throw new ConfigException("gateway config \"metrics\": \"access\": \"admin\" needs \"admin\": {\"token\": ...}");
+    }
+    if (idleTimeoutMs <= pingIntervalMs) {
+      throw new ConfigException("gateway config \"limits\": \"idleTimeoutMs\" (" + idleTimeoutMs
+        + ") must be larger than \"pingIntervalMs\" (" + pingIntervalMs + ")");
+    }
     if (maxMessageSize < maxFrameSize) {
       throw new ConfigException("gateway config \"limits\": \"maxMessageSize\" (" + maxMessageSize
         + ") must not be smaller than \"maxFrameSize\" (" + maxFrameSize + ")");
@@ -74,6 +153,38 @@ public final class GatewayOptions {
   /** Reads and validates the options with the given environment. */
   public static GatewayOptions fromJson(JsonObject json, Map<String, String> env) {
     return new GatewayOptions(new ConfigReader("gateway config", json, env));
+  }
+
+  /** Supported JWT signature algorithms: HMAC with a shared secret, or RSA/EC with a PEM public key. */
+  public static final List<String> JWT_ALGORITHMS = List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+    "ES256", "ES384", "ES512");
+
+  private static JsonObject readJwt(ConfigReader auth) {
+    String algorithm = auth.string("algorithm", null);
+    String secret = auth.stringOrEnv("secret", "SWITCHBOARD_JWT_SECRET", null);
+    String publicKey = auth.string("publicKey", null);
+    String issuer = auth.string("issuer", null);
+    String audience = auth.string("audience", null);
+    auth.rejectUnknownKeys();
+    if (algorithm == null) {
+      if (secret != null || publicKey != null) {
+        throw new ConfigException("gateway config \"auth\": \"algorithm\" is required (one of " + JWT_ALGORITHMS + ")");
+      }
+      return null;
+    }
+    if (!JWT_ALGORITHMS.contains(algorithm)) {
+      throw auth.fail("algorithm", "must be one of " + JWT_ALGORITHMS, algorithm);
+    }
+    boolean hmac = algorithm.startsWith("HS");
+    if (hmac && (secret == null || secret.length() < 32)) {
+      throw new ConfigException("gateway config \"auth\": " + algorithm + " needs \"secret\" of at least 32 characters"
+        + " (or SWITCHBOARD_JWT_SECRET)");
+    }
+    if (!hmac && publicKey == null) {
+      throw new ConfigException("gateway config \"auth\": " + algorithm + " needs \"publicKey\" (PEM)");
+    }
+    return new JsonObject().put("algorithm", algorithm).put("key", hmac ? secret : publicKey)
+      .put("issuer", issuer).put("audience", audience);
   }
 
   private static Map<String, String> readRoutes(ConfigReader conf) {
@@ -123,8 +234,96 @@ public final class GatewayOptions {
     return maxMessageSize;
   }
 
+  /** The admin API's bearer token; {@code null} turns the admin API off. */
+  public String adminToken() {
+    return adminToken;
+  }
+
+  /** Origins allowed to open WebSockets: exact, {@code *} for all, or with {@code *} as a wildcard part. */
+  public List<String> allowedOrigins() {
+    return allowedOrigins;
+  }
+
+  /** Whether clients that send no Origin (non-browsers) may connect. */
+  public boolean allowMissingOrigin() {
+    return allowMissingOrigin;
+  }
+
+  /** Sessions this gateway JVM holds at most; more get 503 before the upgrade. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** Sessions one client IP may hold at most; more get 429 before the upgrade. */
+  public int maxConnectionsPerIp() {
+    return maxConnectionsPerIp;
+  }
+
+  /** Largest request head accepted; larger gets 431. */
+  public int maxHeaderSize() {
+    return maxHeaderSize;
+  }
+
+  /** Bytes a session may have waiting to be written; a client that does not read beyond it gets 1008. */
+  public int maxOutboundBytes() {
+    return maxOutboundBytes;
+  }
+
+  /** How often idle sessions are pinged. */
+  public int pingIntervalMs() {
+    return pingIntervalMs;
+  }
+
+  /** A session that sent nothing (not even a pong) for this long is closed. */
+  public int idleTimeoutMs() {
+    return idleTimeoutMs;
+  }
+
+  /** On shutdown, how long sessions get to close (1001) before the gateway stops anyway. */
+  public int shutdownGraceMs() {
+    return shutdownGraceMs;
+  }
+
+  /** Whether {@code /metrics} serves the Prometheus series. */
+  public boolean metricsEnabled() {
+    return metricsEnabled;
+  }
+
+  /** {@code public}, {@code loopback} or {@code admin} (bearer admin token). */
+  public String metricsAccess() {
+    return metricsAccess;
+  }
+
+  /** Services that must have a live instance for {@code /ready} to answer 200. */
+  public List<String> readyServices() {
+    return readyServices;
+  }
+
+  /**
+   * JWT settings ({@code algorithm}, {@code key}, optional {@code issuer}, {@code audience}), or
+   * {@code null} when connections need no token.
+   */
+  public JsonObject jwt() {
+    return jwt;
+  }
+
+  /** PEM certificate chain for wss, or {@code null} for plain ws. */
+  public String tlsCertPath() {
+    return tlsCertPath;
+  }
+
+  /** PEM private key for wss, or {@code null}. */
+  public String tlsKeyPath() {
+    return tlsKeyPath;
+  }
+
   /** How long the gateway waits for a service to accept a new session. */
   public int openTimeoutMs() {
     return openTimeoutMs;
+  }
+
+  /** The browser event-bus bridge at {@code /eventbus}: permissions (none by default) and limits. */
+  public BridgeOptions bridge() {
+    return bridge;
   }
 }

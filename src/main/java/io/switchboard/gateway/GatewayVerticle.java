@@ -1,9 +1,18 @@
 package io.switchboard.gateway;
 
+import io.switchboard.gateway.impl.AdminApi;
+import io.switchboard.gateway.impl.ConnectionLimiter;
+import io.switchboard.gateway.impl.BridgeMount;
 import io.switchboard.gateway.impl.GatewayInbox;
-import io.switchboard.gateway.impl.ServiceLink;
+import io.switchboard.gateway.impl.OpsRoutes;
+import io.switchboard.gateway.impl.OriginPolicy;
+import io.switchboard.gateway.impl.TokenCheck;
+import io.switchboard.gateway.impl.SessionManager;
 import io.switchboard.gateway.impl.SessionRegistry;
-import io.switchboard.gateway.impl.WebSocketEndpoint;
+import io.switchboard.gateway.impl.WebSocketRoutes;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Announcer;
+import io.switchboard.registry.Directory;
 import io.switchboard.protocol.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,29 +24,39 @@ import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
 import java.io.File;
+import io.vertx.core.net.PemKeyCertOptions;
+
 import java.lang.management.ManagementFactory;
-import java.util.Map;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * The HTTP/WebSocket gateway. Each instance (one per event loop with {@code -instances N}) is a
  * gateway node: it upgrades WebSocket requests on the routed paths, relays their frames to the
  * services over the clustered event bus, writes the services' pushes back, and serves the web
- * root. Any other upgrade gets 404 before the handshake.
+ * root. Any other upgrade gets 404 before the handshake. Browsers also reach permitted event-bus
+ * addresses through the SockJS bridge at {@code /eventbus} ({@link BridgeOptions}).
  *
  * <pre>launcher/vertx run io.switchboard.gateway.GatewayVerticle -conf conf/gateway.json -cluster</pre>
  */
 public class GatewayVerticle extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(GatewayVerticle.class.getName());
+  /** How often a gateway node announces itself (for the admin API's node list). */
+  public static final long DEFAULT_HEARTBEAT_MS = 1000;
 
   private final SessionRegistry registry = new SessionRegistry();
+  private Directory directory;
   private GatewayInbox inbox;
+  private Announcer announcer;
+  private SessionManager sessions;
+  private GatewayOptions options;
+  private BridgeMount bridge;
+  private TokenCheck tokens;
   private HttpServer server;
 
   @Override
   public Future<?> start() {
-    GatewayOptions options;
     try {
       options = GatewayOptions.fromJson(config());
     } catch (IllegalArgumentException e) {
@@ -45,22 +64,46 @@ public class GatewayVerticle extends VerticleBase {
     }
     String nodeId = UUID.randomUUID().toString().substring(0, 8);
     String nodeAddress = Addresses.gateway(nodeId);
-    inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry);
-    ServiceLink link = new ServiceLink(vertx.eventBus(), nodeId, nodeAddress, options.openTimeoutMs());
-    Router router = router(options, link);
+    directory = new Directory(vertx);
+    sessions = new SessionManager(vertx, options, nodeId, nodeAddress, registry, directory);
+    directory.onLost(lost -> {
+      if (Announce.ROLE_SERVICE.equals(lost.role())) {
+        sessions.instanceLost(lost);
+      }
+    });
+    inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
+    announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
+      DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()));
+    tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
+    bridge = new BridgeMount(vertx, options.bridge(), nodeId, tokens);
+    Router router = router(options, sessions);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
-    return inbox.start()
+    return Future.all(inbox.start(), directory.start())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
         new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + err.getMessage()
           + " (change \"port\" in the config or set " + GatewayOptions.ENV_PORT + ")", err))))
+      .compose(s -> announcer.start().map(s))
+      .onSuccess(s -> sessions.start())
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
-        "Gateway node %s ready on http://%s:%d/ routes %s (JVM up %d ms)", nodeId, options.host(),
+        "Gateway node %s ready on %s://%s:%d/ routes %s (JVM up %d ms)", nodeId,
+        options.tlsCertPath() == null ? "http" : "https", options.host(),
         s.actualPort(), options.routes(), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
+  /**
+   * Graceful shutdown (undeploy, or SIGTERM through the launcher): refuses new upgrades (503),
+   * closes every session with 1001 (their services hear of it), waits up to
+   * {@code limits.shutdownGraceMs}, then stops listening and leaves the registry.
+   */
   @Override
   public Future<?> stop() {
-    return inbox == null ? Future.succeededFuture() : inbox.stop();
+    if (inbox == null) {
+      return Future.succeededFuture();
+    }
+    bridge.stop();
+    return sessions.shutdown()
+      .eventually(() -> Future.join(announcer.stop(), directory.stop(), inbox.stop()))
+      .eventually(() -> server.close());
   }
 
   /** The port this gateway listens on (useful with {@code "port": 0}). */
@@ -75,19 +118,23 @@ public class GatewayVerticle extends VerticleBase {
     return count.future();
   }
 
-  private Router router(GatewayOptions options, ServiceLink link) {
+  private Router router(GatewayOptions options, SessionManager sessions) {
     Router router = Router.router(vertx);
-    for (Map.Entry<String, String> route : options.routes().entrySet()) {
-      router.get(route.getKey())
-        .handler(new WebSocketEndpoint(route.getValue(), registry, link, options.forwardHeaders()));
+    new OpsRoutes(vertx, options, directory, sessions).mount(router);
+    if (options.adminToken() != null) {
+      new AdminApi(vertx, directory, options.routes(), options.adminToken()).mount(router);
     }
-    router.route().handler(ctx -> {
-      if (WebSocketEndpoint.isUpgrade(ctx.request())) {
-        ctx.response().setStatusCode(404).end("No service is routed at " + ctx.request().path() + "\n");
-      } else {
+    OriginPolicy origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
+    router.route(BridgeMount.PATH + "/*").handler(ctx -> {
+      String origin = ctx.request().getHeader("Origin");
+      if (origins.allows(origin)) {
         ctx.next();
+      } else {
+        ctx.response().setStatusCode(403).end("Origin " + origin + " is not allowed\n");
       }
     });
+    bridge.mountOn(router); // before the WebSocket routes, which refuse every unrouted upgrade
+    router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx), tokens));
     router.route().handler(staticHandler(options.webRoot()));
     return router;
   }
@@ -100,9 +147,21 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private static HttpServerOptions httpOptions(GatewayOptions options) {
-    return new HttpServerOptions()
+    HttpServerOptions http = new HttpServerOptions();
+    if (options.jwt() != null) {
+      http.setWebSocketSubProtocols(List.of(TokenCheck.SUBPROTOCOL));
+    }
+    if (options.tlsCertPath() != null) {
+      http.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.tlsCertPath())
+        .setKeyPath(options.tlsKeyPath()));
+    }
+    return http
       .setMaxWebSocketFrameSize(options.maxFrameSize())
       .setMaxWebSocketMessageSize(options.maxMessageSize())
+      .setMaxHeaderSize(options.maxHeaderSize())
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false)
+      .setWebSocketClosingTimeout(5)
       .setTcpNoDelay(true);
   }
 }

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Launcher;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +21,8 @@ import java.util.List;
 /**
  * The {@code vertx} command of {@code launcher/vertx}: Vert.x's own launcher ({@code run},
  * {@code start}, {@code stop}, {@code list}, {@code -conf}, {@code -cluster}, {@code -instances}),
- * plus up-front checks so that a mistake ends in one line and a non-zero exit instead of a
+ * plus {@code services}, {@code deploy} and {@code undeploy} over the gateway's admin API
+ * ({@link AdminCommand}), plus up-front checks so that a mistake ends in one line and a non-zero exit instead of a
  * stack trace or a silently empty config:
  * <ul>
  *   <li>{@code -conf} names a missing file, or one that is not a JSON object (with line and column);</li>
@@ -34,12 +38,37 @@ public class SwitchboardLauncher extends Launcher {
   public static final int EXIT_DEPLOY = 15;
 
   public static void main(String[] args) {
+    if (args.length > 0 && AdminCommand.COMMANDS.contains(args[0])) {
+      System.exit(admin(Arrays.asList(args)));
+    }
     String problem = check(Arrays.asList(args));
     if (problem != null) {
       System.err.println("switchboard: " + problem);
       System.exit(EXIT_CONFIG);
     }
     new SwitchboardLauncher().dispatch(args);
+  }
+
+  private static int admin(List<String> args) {
+    try {
+      return new AdminCommand(System.out, System.getenv()).run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("switchboard: " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      System.err.println("switchboard: " + args.get(0) + " failed: " + e);
+      return 1;
+    }
+  }
+
+  /** Turns on Vert.x's Micrometer metrics with a Prometheus registry, which the gateway's /metrics serves. */
+  @Override
+  public void beforeStartingVertx(VertxOptions options) {
+    if (options.getMetricsOptions() instanceof MicrometerMetricsOptions) {
+      ((MicrometerMetricsOptions) options.getMetricsOptions()).setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+    }
+    super.beforeStartingVertx(options);
   }
 
   @Override

@@ -13,6 +13,7 @@ package io.switchboard.protocol;
  *   <li>{@link #GROUPS}: published to by services; every gateway node consumes it and writes the
  *       message to its local members of the group.</li>
  *   <li>{@link #REGISTRY} and {@link #REGISTRY_HELLO}: service discovery (docs/protocol.md).</li>
+ *   <li>{@link #BRIDGE_CLOSED}: a browser's event-bus bridge socket closed.</li>
  * </ul>
  */
 public final class Addresses {
@@ -28,6 +29,12 @@ public final class Addresses {
 
   /** A gateway that starts publishes here; every service instance then announces at once. */
   public static final String REGISTRY_HELLO = PREFIX + "registry.hello";
+
+  /**
+   * Published by a gateway when a browser's event-bus bridge socket closes, with the socket's id
+   * in {@link Headers#BRIDGE_SOCKET}: services drop what they kept for that browser.
+   */
+  public static final String BRIDGE_CLOSED = PREFIX + "bridge.closed";
 
   /** Group fan-out: one publish reaches every gateway node once. */
   public static final String GROUPS = PREFIX + "groups";
@@ -48,6 +55,11 @@ public final class Addresses {
   /** The address of one gateway node. */
   public static String gateway(String nodeId) {
     return PREFIX + "gateway." + nodeId;
+  }
+
+  /** The address of a service host (a JVM that accepts deploy commands, see ServiceHost). */
+  public static String host(String hostId) {
+    return PREFIX + "host." + hostId;
   }
 
   /** The qualified name of a service's group, as gateways index it: groups never cross services. */

@@ -24,6 +24,11 @@ public final class Headers {
   public static final String REBIND = "sb.rebind";
   /** On a group publish: a session id that must not receive it (typically the sender). */
   public static final String EXCEPT = "sb.except";
+  /**
+   * On a message a browser sent over the event-bus bridge: the id of its bridge socket, unique in
+   * the cluster, set by the gateway (a browser cannot forge it). Also on {@link Addresses#BRIDGE_CLOSED}.
+   */
+  public static final String BRIDGE_SOCKET = "sb.bsid";
 
   private Headers() {
   }

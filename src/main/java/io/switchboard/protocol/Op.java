@@ -8,7 +8,10 @@ package io.switchboard.protocol;
  * (code and reason in headers).
  *
  * <p>Service to gateway: {@link #TEXT}, {@link #BINARY}, {@link #CLOSE}, {@link #JOIN},
- * {@link #LEAVE} to one session; {@link #TEXT} and {@link #BINARY} to a group.
+ * {@link #LEAVE} to one session; {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a
+ * request: body {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops.
+ *
+ * <p>Gateway to service host: {@link #DEPLOY} and {@link #UNDEPLOY} (requests, admin API).
  */
 public enum Op {
   OPEN("open"),
@@ -16,7 +19,10 @@ public enum Op {
   BINARY("binary"),
   CLOSE("close"),
   JOIN("join"),
-  LEAVE("leave");
+  LEAVE("leave"),
+  DRAIN("drain"),
+  DEPLOY("deploy"),
+  UNDEPLOY("undeploy");
 
   private final String wire;
 
@@ -41,6 +47,9 @@ public enum Op {
       case "close": return CLOSE;
       case "join": return JOIN;
       case "leave": return LEAVE;
+      case "drain": return DRAIN;
+      case "deploy": return DEPLOY;
+      case "undeploy": return UNDEPLOY;
       default: return null;
     }
   }

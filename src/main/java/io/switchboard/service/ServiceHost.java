@@ -2,18 +2,29 @@ package io.switchboard.service;
 
 import io.switchboard.config.ConfigException;
 import io.switchboard.config.ConfigReader;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Op;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Announcer;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 /**
- * Runs several services in one JVM, as {@code conf/services.json} lists them:
+ * A services JVM's host: runs the services {@code conf/services.json} lists, and deploys or
+ * undeploys more at run time when the gateway's admin API asks ({@code POST /admin/deployments}).
  *
  * <pre>{@code
  * { "services": [
@@ -23,17 +34,27 @@ import java.util.List;
  *
  * Each entry names a verticle class and its config, either inline ({@code config}) or as a file
  * ({@code conf}, relative to the working directory). The host is ready when all are deployed;
- * if one fails, the host fails with that entry's error.
+ * if one fails, the host fails with that entry's error. {@code "services": []} makes a host that
+ * only waits for deployments.
  *
  * <pre>launcher/vertx run io.switchboard.service.ServiceHost -conf conf/services.json -cluster</pre>
  */
 public class ServiceHost extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(ServiceHost.class.getName());
+  /** How often the host announces itself (the admin API lists hosts from these). */
+  public static final long DEFAULT_HEARTBEAT_MS = 1000;
+  /** Failure code of a deploy command the host refuses: the admin API answers it as 400. */
+  public static final int FAILURE_BAD_REQUEST = 400;
+  /** Failure code of an undeploy for an unknown deployment: the admin API answers it as 404. */
+  public static final int FAILURE_NOT_FOUND = 404;
+
+  private final Map<String, JsonObject> deployments = new LinkedHashMap<>();
+  private Announcer announcer;
 
   @Override
   public Future<?> start() {
-    List<Future<String>> deployments = new ArrayList<>();
+    List<Future<String>> initial = new ArrayList<>();
     try {
       ConfigReader conf = new ConfigReader("service host config", config(), System.getenv());
       JsonArray services = conf.array("services");
@@ -42,14 +63,58 @@ public class ServiceHost extends VerticleBase {
         if (!(services.getValue(i) instanceof JsonObject)) {
           throw new ConfigException("service host config: \"services\"[" + i + "] must be a JSON object");
         }
-        deployments.add(deploy(new ConfigReader("service host config \"services\"[" + i + "]",
+        initial.add(deploy(new ConfigReader("service host config \"services\"[" + i + "]",
           services.getJsonObject(i), System.getenv())));
       }
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return Future.all(deployments).onSuccess(v ->
-      LOG.log(System.Logger.Level.INFO, "Service host deployed " + deployments.size() + " service(s)"));
+    String address = Addresses.host(UUID.randomUUID().toString().substring(0, 8));
+    MessageConsumer<JsonObject> commands = vertx.eventBus().consumer(address, this::onCommand);
+    announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_HOST, address,
+      DEFAULT_HEARTBEAT_MS).put(Announce.DEPLOYMENTS, new JsonArray(new ArrayList<>(deployments.values()))));
+    return Future.all(initial)
+      .compose(v -> commands.completion())
+      .compose(v -> announcer.start())
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, "Service host deployed " + initial.size()
+        + " service(s); accepting deployments at " + address));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return announcer == null ? Future.succeededFuture() : announcer.stop();
+  }
+
+  private void onCommand(Message<JsonObject> msg) {
+    Op op = Op.of(msg.headers().get(Headers.OP));
+    JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
+    if (op == Op.DEPLOY) {
+      Future<String> deployed;
+      try {
+        deployed = deploy(new ConfigReader("deployment", body, System.getenv()));
+      } catch (IllegalArgumentException e) {
+        msg.fail(FAILURE_BAD_REQUEST, e.getMessage());
+        return;
+      }
+      deployed.onSuccess(id -> msg.reply(deployments.get(id)))
+        .onFailure(err -> msg.fail(FAILURE_BAD_REQUEST, err.getMessage()));
+    } else if (op == Op.UNDEPLOY) {
+      String id = body.getString("id");
+      if (id == null || !deployments.containsKey(id)) {
+        msg.fail(FAILURE_NOT_FOUND, "no deployment " + id + " on this host");
+        return;
+      }
+      vertx.undeploy(id)
+        .onSuccess(v -> {
+          JsonObject gone = deployments.remove(id);
+          LOG.log(System.Logger.Level.INFO, "Undeployed " + gone.getString("verticle") + " (" + id + ")");
+          announcer.publish();
+          msg.reply(gone);
+        })
+        .onFailure(err -> msg.fail(500, err.getMessage()));
+    } else {
+      msg.fail(FAILURE_BAD_REQUEST, "unknown host command " + msg.headers().get(Headers.OP));
+    }
   }
 
   private Future<String> deploy(ConfigReader entry) {
@@ -59,8 +124,23 @@ public class ServiceHost extends VerticleBase {
     int instances = entry.integer("instances", 1, 1, 256);
     entry.rejectUnknownKeys();
     Future<JsonObject> config = file == null ? Future.succeededFuture(inline) : readJson(file);
-    return config.compose(c -> vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(c).setInstances(instances)))
-      .recover(err -> Future.failedFuture(new IllegalStateException(verticle + ": " + err.getMessage(), err)));
+    return config
+      .compose(c -> vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(c).setInstances(instances)))
+      .recover(err -> Future.failedFuture(new IllegalStateException(verticle + ": " + describe(err), err)))
+      .onSuccess(id -> {
+        deployments.put(id, new JsonObject().put("id", id).put("verticle", verticle).put("instances", instances));
+        LOG.log(System.Logger.Level.INFO, "Deployed " + verticle + " x" + instances + " (" + id + ")");
+        if (announcer != null) {
+          announcer.publish();
+        }
+      });
+  }
+
+  private static String describe(Throwable err) {
+    if (err instanceof ClassNotFoundException) {
+      return "no such verticle class";
+    }
+    return err.getMessage() != null ? err.getMessage() : err.toString();
   }
 
   private Future<JsonObject> readJson(String file) {

@@ -2,23 +2,36 @@ package io.switchboard.service;
 
 import io.switchboard.config.ConfigException;
 import io.switchboard.config.ConfigReader;
+import io.switchboard.registry.Announce;
+
+import java.util.List;
 
 import java.util.regex.Pattern;
 
 /**
  * The options every service reads from its {@code conf/*.json}:
- * <pre>{@code { "name": "chat" }}</pre>
+ * <pre>{@code { "name": "chat", "paths": ["/chat"], "failover": "close", "heartbeatMs": 500, "drainTimeoutMs": 3000 }}</pre>
  * {@code name} is the service's name, as gateway routes refer to it; it defaults to the
- * service class's {@link ServiceVerticle#defaultName()}. Keys of the service's own are read by
+ * service class's {@link ServiceVerticle#defaultName()}. {@code failover} defaults to the
+ * class's {@link ServiceVerticle#defaultFailover()}. Keys of the service's own are read by
  * {@link ServiceVerticle#configure(ConfigReader)}.
  */
 public final class ServiceOptions {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
-  private final String name;
+  /** How often an instance announces itself to the gateways. */
+  public static final int DEFAULT_HEARTBEAT_MS = 500;
+  /** How long a stopping instance waits for gateways to take its sessions back. */
+  public static final int DEFAULT_DRAIN_TIMEOUT_MS = 3000;
 
-  ServiceOptions(ConfigReader conf, String defaultName) {
+  private final String name;
+  private final List<String> paths;
+  private final String failover;
+  private final int heartbeatMs;
+  private final int drainTimeoutMs;
+
+  ServiceOptions(ConfigReader conf, String defaultName, String defaultFailover) {
     String n = conf.string("name", defaultName);
     if (n == null) {
       throw new ConfigException("service config: \"name\" is required");
@@ -27,10 +40,43 @@ public final class ServiceOptions {
       throw conf.fail("name", "must be 1 to 64 letters, digits, '_' or '-'", n);
     }
     this.name = n;
+    this.paths = conf.strings("paths", List.of());
+    for (String p : paths) {
+      if (!p.startsWith("/") || p.length() < 2 || p.contains("?") || p.contains("*")) {
+        throw conf.fail("paths", "must hold exact paths starting with / (no ?, no *)", p);
+      }
+    }
+    this.failover = conf.string("failover", defaultFailover);
+    if (!failover.equals(Announce.FAILOVER_CLOSE) && !failover.equals(Announce.FAILOVER_REBIND)) {
+      throw conf.fail("failover", "must be \"close\" or \"rebind\"", failover);
+    }
+    this.heartbeatMs = conf.integer("heartbeatMs", DEFAULT_HEARTBEAT_MS, 50, 60_000);
+    this.drainTimeoutMs = conf.integer("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS, 0, 600_000);
   }
 
   /** The service's name. */
   public String name() {
     return name;
+  }
+
+  /** The WebSocket paths this service announces; gateways route them here without a config edit. */
+  public List<String> paths() {
+    return paths;
+  }
+
+  /**
+   * What gateways do with the sessions of an instance that is lost or stops: {@code close}
+   * (1012) or {@code rebind} (re-open them on a live instance; {@link Session#isRebind()}).
+   */
+  public String failover() {
+    return failover;
+  }
+
+  public int heartbeatMs() {
+    return heartbeatMs;
+  }
+
+  public int drainTimeoutMs() {
+    return drainTimeoutMs;
   }
 }

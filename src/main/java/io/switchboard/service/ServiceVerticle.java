@@ -13,10 +13,16 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Announcer;
+import io.switchboard.registry.Directory;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -36,7 +42,11 @@ import java.util.UUID;
  * <p>Callbacks for one session: {@link #onOpen} once, then {@link #onMessage(Session, String)} and
  * {@link #onMessage(Session, Buffer)} for each message, then {@link #onClose} once. An exception
  * thrown by {@code onOpen} refuses the session (the client gets close 1011); one thrown by
- * {@code onMessage} is logged and the session lives on.
+ * {@code onMessage} is logged and the session lives on. If the gateway holding a session is
+ * killed, {@code onClose} comes with 1006 once its heartbeats stop (about 3 s).
+ *
+ * <p>The instance announces its {@code paths} and {@code failover} (see {@link ServiceOptions})
+ * so gateways route it without a config edit; {@link #stop()} drains its sessions.
  */
 public abstract class ServiceVerticle extends VerticleBase {
 
@@ -45,10 +55,20 @@ public abstract class ServiceVerticle extends VerticleBase {
   private final Map<String, Session> sessions = new HashMap<>();
   private ServiceOptions options;
   private String instanceAddress;
+  private Announcer announcer;
+  private Directory gateways;
 
   /** The name used when the config has no {@code name}; {@code null} makes it required. */
   protected String defaultName() {
     return null;
+  }
+
+  /**
+   * The failover used when the config has no {@code failover}: {@code "close"} (the default,
+   * right for services whose per-session state lives in the instance) or {@code "rebind"}.
+   */
+  protected String defaultFailover() {
+    return Announce.FAILOVER_CLOSE;
   }
 
   /** Reads the service's own config keys; a key read nowhere fails the deployment. */
@@ -83,7 +103,7 @@ public abstract class ServiceVerticle extends VerticleBase {
   public final Future<?> start() {
     try {
       ConfigReader conf = new ConfigReader(getClass().getSimpleName() + " config", config(), System.getenv());
-      options = new ServiceOptions(conf, defaultName());
+      options = new ServiceOptions(conf, defaultName(), defaultFailover());
       configure(conf);
       conf.rejectUnknownKeys();
     } catch (IllegalArgumentException e) {
@@ -94,15 +114,57 @@ public abstract class ServiceVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     MessageConsumer<JsonObject> opens = bus.consumer(Addresses.service(name), this::handleOpen);
     MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
-    return Future.all(opens.completion(), frames.completion())
+    announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
+      options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
+    gateways = new Directory(vertx).onLost(this::gatewayLost);
+    return Future.all(opens.completion(), frames.completion(), gateways.start())
       .compose(v -> onStart())
-      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s (JVM up %d ms)",
-        name, instanceAddress, ManagementFactory.getRuntimeMXBean().getUptime())));
+      .compose(v -> announcer.start())
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
+        name, instanceAddress, options.paths(), ManagementFactory.getRuntimeMXBean().getUptime())));
+  }
+
+  /**
+   * Drains the instance: withdraws it (gateways route no new session here), hands every session
+   * back to its gateway (re-bound elsewhere or closed with 1012, per {@code failover}), waits for
+   * the gateways to confirm (at most {@code drainTimeoutMs}), then calls {@link #onStop()}.
+   */
+  @Override
+  public final Future<?> stop() {
+    if (announcer == null) {
+      return onStop();
+    }
+    gateways.stop();
+    Future<Void> withdrawn = announcer.stop();
+    Map<String, JsonArray> byGateway = new HashMap<>();
+    for (Session s : sessions.values()) {
+      byGateway.computeIfAbsent(s.gateway(), g -> new JsonArray()).add(s.id());
+    }
+    List<Future<?>> handedBack = new ArrayList<>();
+    byGateway.forEach((gateway, ids) -> handedBack.add(vertx.eventBus().request(gateway,
+      new JsonObject().put("sessions", ids).put("failover", options.failover()),
+      new DeliveryOptions().setSendTimeout(Math.max(1, options.drainTimeoutMs()))
+        .addHeader(Headers.OP, Op.DRAIN.wire()).addHeader(Headers.INSTANCE, instanceAddress))));
+    if (!byGateway.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s draining %d session(s) (%s)", name(), sessions.size(),
+        options.failover()));
+    }
+    return Future.join(handedBack).otherwiseEmpty().compose(v -> withdrawn).compose(v -> onStop());
+  }
+
+  /** Called last when the instance stops, after its sessions were handed back. */
+  protected Future<?> onStop() {
+    return Future.succeededFuture();
   }
 
   /** The service's name. */
   public final String name() {
     return options.name();
+  }
+
+  /** This instance's own address (sessions bound here get their frames on it). */
+  public final String instanceAddress() {
+    return instanceAddress;
   }
 
   /** The open sessions bound to this instance. */
@@ -139,14 +201,41 @@ public abstract class ServiceVerticle extends VerticleBase {
     vertx.eventBus().publish(Addresses.GROUPS, body, options);
   }
 
-  private void handleOpen(Message<JsonObject> msg) {
+  /** A gateway stopped heartbeating (killed): its sessions are gone, say so to the service. */
+  private void gatewayLost(Directory.Entry lost) {
+    if (!Announce.ROLE_GATEWAY.equals(lost.role())) {
+      return;
+    }
+    List<Session> gone = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      if (s.gateway().equals(lost.address())) {
+        gone.add(s);
+      }
+    }
+    for (Session s : gone) {
+      sessions.remove(s.id());
+      s.markClosed();
+      try {
+        onClose(s, 1006, "Gateway lost");
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, name() + ": onClose failed for " + s, e);
+      }
+    }
+    if (!gone.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s closed %d session(s) of lost gateway %s", name(),
+        gone.size(), lost.address()));
+    }
+  }
+
+  private void handleOpen(Message<?> msg) {
     String id = msg.headers().get(Headers.SESSION);
     String gateway = msg.headers().get(Headers.GATEWAY);
     if (id == null || gateway == null) {
       msg.fail(CloseCodes.PROTOCOL_ERROR, "open without " + Headers.SESSION + " or " + Headers.GATEWAY);
       return;
     }
-    Session session = new Session(this, id, gateway, msg.body());
+    JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    Session session = new Session(this, id, gateway, info, "true".equals(msg.headers().get(Headers.REBIND)));
     sessions.put(id, session);
     try {
       onOpen(session);
@@ -162,11 +251,15 @@ public abstract class ServiceVerticle extends VerticleBase {
 
   private void handleFrame(Message<Object> msg) {
     MultiMap headers = msg.headers();
+    Op op = Op.of(headers.get(Headers.OP));
+    if (op == Op.OPEN) {
+      handleOpen(msg);
+      return;
+    }
     Session session = sessions.get(headers.get(Headers.SESSION));
     if (session == null) {
       return;
     }
-    Op op = Op.of(headers.get(Headers.OP));
     try {
       if (op == Op.TEXT) {
         onMessage(session, (String) msg.body());

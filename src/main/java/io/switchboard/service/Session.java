@@ -27,13 +27,28 @@ public final class Session {
   private final String gateway;
   private final JsonObject info;
   private final Set<String> groups = new HashSet<>(4);
+  private final boolean rebind;
   private boolean open = true;
 
-  Session(ServiceVerticle service, String id, String gateway, JsonObject info) {
+  Session(ServiceVerticle service, String id, String gateway, JsonObject info, boolean rebind) {
     this.service = service;
     this.id = id;
     this.gateway = gateway;
     this.info = info == null ? new JsonObject() : info;
+    this.rebind = rebind;
+  }
+
+  /**
+   * Whether this open is a failover: the session was bound to an instance that went away and
+   * the gateway re-opened it here (the service declared {@code "failover": "rebind"}).
+   */
+  public boolean isRebind() {
+    return rebind;
+  }
+
+  /** The address of the gateway node that holds the socket. */
+  public String gateway() {
+    return gateway;
   }
 
   /** The session id, unique in the cluster. */
@@ -59,6 +74,14 @@ public final class Session {
   /** The request headers the gateway forwards ({@code forwardHeaders}), by lower-case name. */
   public JsonObject headers() {
     return info.getJsonObject("headers", new JsonObject());
+  }
+
+  /**
+   * The verified JWT claims the client connected with (gateway {@code auth} on), or an empty
+   * object when connections need no token.
+   */
+  public JsonObject claims() {
+    return info.getJsonObject("claims", new JsonObject());
   }
 
   /** Whether the socket is still open, as far as this service knows. */

@@ -59,11 +59,24 @@ public final class JvmProcess implements AutoCloseable {
     cmd.add("io.switchboard.launcher.SwitchboardLauncher");
     cmd.addAll(List.of(launcherArgs));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    // conf/services.json opens the TCP bridge: on any free port, so parallel runs never collide
+    pb.environment().put("SWITCHBOARD_BRIDGE_PORT", "0");
     pb.environment().putAll(env);
     try {
       return new JvmProcess(name, pb.start());
     } catch (IOException e) {
       throw new AssertionError("cannot start " + name + ": " + e, e);
+    }
+  }
+
+  /** Starts any other program (e.g. {@code python3} and a service script), watched the same way. */
+  public static JvmProcess start(String name, List<String> command, Map<String, String> env) {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    try {
+      return new JvmProcess(name, pb.start());
+    } catch (IOException e) {
+      throw new AssertionError("cannot start " + name + " (" + command.get(0) + "): " + e, e);
     }
   }
 
@@ -104,8 +117,18 @@ public final class JvmProcess implements AutoCloseable {
         return m;
       }
     }
+    long deadline = System.currentTimeMillis() + timeoutMs;
     try {
-      return w.found.get(timeoutMs, TimeUnit.MILLISECONDS);
+      while (true) {
+        try {
+          return w.found.get(200, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (!process.isAlive() || System.currentTimeMillis() > deadline) {
+            Thread.sleep(100); // let the pump drain the last lines
+            throw e;
+          }
+        }
+      }
     } catch (Exception e) {
       throw new AssertionError(name + ": no line matching /" + regex + "/ within " + timeoutMs + " ms; output:\n"
         + String.join("\n", lines), e);

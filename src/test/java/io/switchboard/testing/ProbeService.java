@@ -7,7 +7,7 @@ import io.vertx.core.buffer.Buffer;
 /**
  * A fake service driven by its clients, for gateway tests: {@code close:CODE:REASON} closes the
  * session, {@code join:G} / {@code leave:G} change groups, {@code publish:G:TEXT} fans out,
- * {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
+ * {@code claims} answers the session's JWT claims, {@code flood:N:SIZE} pushes N messages of SIZE bytes, {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
  * echoed with the session's path.
  */
 public class ProbeService extends ServiceVerticle {
@@ -42,11 +42,29 @@ public class ProbeService extends ServiceVerticle {
       case "publish":
         publish(parts[1], parts[2]);
         break;
+      case "who":
+        session.send((session.isRebind() ? "rebound " : "") + instanceAddress());
+        break;
+      case "claims":
+        session.send(session.claims().encode());
+        break;
+      case "flood":
+        String chunk = "x".repeat(Integer.parseInt(parts[2]));
+        for (int i = Integer.parseInt(parts[1]); i > 0; i--) {
+          session.send(chunk);
+        }
+        break;
       case "boom":
         throw new IllegalStateException("boom on purpose");
       default:
         session.send(session.path() + " " + text);
     }
+  }
+
+  /** Tells tests about every close it hears of, on {@code probe.closed}: "sessionId code". */
+  @Override
+  protected void onClose(Session session, int code, String reason) {
+    vertx.eventBus().publish("probe.closed", session.id() + " " + code);
   }
 
   @Override

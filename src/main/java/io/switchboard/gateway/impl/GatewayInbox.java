@@ -10,12 +10,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
-import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.switchboard.registry.Announce;
 
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Service to gateway: pushes to one session through this node's address, and group messages
@@ -26,22 +26,18 @@ public final class GatewayInbox {
 
   private static final System.Logger LOG = System.getLogger(GatewayInbox.class.getName());
 
-  /**
-   * Group messages up to this size are encoded once and the same bytes are written, as one frame,
-   * to every member; larger ones are written per member, fragmented as Vert.x does.
-   */
-  static final int MAX_SHARED_FRAME_BYTES = 65536;
-
   private final EventBus bus;
   private final String address;
   private final SessionRegistry registry;
+  private final SessionManager sessions;
   private MessageConsumer<Object> nodeConsumer;
   private MessageConsumer<Object> groupConsumer;
 
-  public GatewayInbox(EventBus bus, String address, SessionRegistry registry) {
+  public GatewayInbox(EventBus bus, String address, SessionRegistry registry, SessionManager sessions) {
     this.bus = bus;
     this.address = address;
     this.registry = registry;
+    this.sessions = sessions;
   }
 
   /** Registers both consumers; completes once the cluster can route to them. */
@@ -57,6 +53,10 @@ public final class GatewayInbox {
 
   private void onCommand(Message<Object> msg) {
     MultiMap headers = msg.headers();
+    if (Op.DRAIN.wire().equals(headers.get(Headers.OP))) {
+      drain(msg);
+      return;
+    }
     GatewaySession session = registry.get(headers.get(Headers.SESSION));
     if (session == null || session.closed) {
       return; // closed meanwhile: the service hears of it through the close event
@@ -68,13 +68,11 @@ public final class GatewayInbox {
     }
     switch (op) {
       case TEXT:
-        session.ws.writeTextMessage((String) msg.body());
-        break;
       case BINARY:
-        session.ws.writeBinaryMessage((Buffer) msg.body());
+        sessions.write(session, msg.body());
         break;
       case CLOSE:
-        close(session, headers);
+        sessions.closeSession(session, (short) parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
         break;
       case JOIN:
         registry.join(session, headers.get(Headers.GROUP));
@@ -89,50 +87,27 @@ public final class GatewayInbox {
 
   private void onGroupMessage(Message<Object> msg) {
     MultiMap headers = msg.headers();
-    Set<GatewaySession> members = registry.members(headers.get(Headers.GROUP));
-    if (members.isEmpty()) {
-      return;
-    }
     String except = headers.get(Headers.EXCEPT);
-    Op op = Op.of(headers.get(Headers.OP));
     Object body = msg.body();
-    Buffer payload;
-    WebSocketFrameType type;
-    if (op == Op.TEXT) {
-      payload = Buffer.buffer((String) body); // UTF-8, once for all members
-      type = WebSocketFrameType.TEXT;
-    } else if (op == Op.BINARY) {
-      payload = (Buffer) body;
-      type = WebSocketFrameType.BINARY;
-    } else {
+    if (!(body instanceof String || body instanceof Buffer)) {
       return;
     }
-    boolean shared = payload.length() <= MAX_SHARED_FRAME_BYTES;
-    for (GatewaySession member : members) {
-      if (member.closed || member.id.equals(except)) {
-        continue;
-      }
-      if (shared) {
-        member.ws.writeFrame(frame(type, payload));
-      } else if (op == Op.TEXT) {
-        member.ws.writeTextMessage((String) body);
-      } else {
-        member.ws.writeBinaryMessage(payload);
+    int delivered = 0;
+    for (GatewaySession member : registry.members(headers.get(Headers.GROUP))) {
+      if (!member.id.equals(except)) {
+        sessions.write(member, body);
+        delivered++;
       }
     }
+    sessions.countFanout(delivered);
   }
 
-  /**
-   * A final frame over the payload's bytes, not a copy of them: each frame gets its own slice
-   * (its own read position), so one encoded message is written to any number of sockets.
-   */
-  private static WebSocketFrame frame(WebSocketFrameType type, Buffer payload) {
-    return new WebSocketFrameImpl(type, ((BufferInternal) payload).getByteBuf(), true);
-  }
-
-  private static void close(GatewaySession session, MultiMap headers) {
-    int code = parseCode(headers.get(Headers.CODE));
-    session.ws.close((short) code, WebSocketEndpoint.truncateReason(headers.get(Headers.REASON)));
+  private void drain(Message<Object> msg) {
+    JsonObject body = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    List<String> ids = new ArrayList<>();
+    body.getJsonArray("sessions", new JsonArray()).forEach(id -> ids.add(String.valueOf(id)));
+    sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Announce.FAILOVER_REBIND.equals(body.getString("failover")));
+    msg.reply(null);
   }
 
   private static int parseCode(String code) {

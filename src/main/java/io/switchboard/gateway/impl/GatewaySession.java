@@ -1,29 +1,53 @@
 package io.switchboard.gateway.impl;
 
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
  * One browser connection as the gateway sees it. Created when the upgrade succeeds, confined to
- * the gateway verticle's event loop, and freed in one place: {@link SessionRegistry#remove}.
+ * the gateway node's event loop, and freed in one place: {@link SessionRegistry#remove}.
  */
 final class GatewaySession {
 
   final String id;
   final String service;
   final ServerWebSocket ws;
+  /** The HTTP connection under the socket, to drop it when a close cannot complete. */
+  final HttpConnection connection;
+  /** What the service is told on open (and again on a rebind). */
+  final JsonObject info;
   /** Groups this session is a member of, so that removal can clean them. */
   final Set<String> groups = new HashSet<>(4);
-  /** The service instance address, once the service accepted the open; null before. */
+  /** Messages (String or Buffer) that arrived while no instance was bound; relayed on bind. */
+  final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+  /** The service instance address, once an instance accepted the open; null before and while rebinding. */
   String instance;
+  /** The gateway started closing it: nothing more is written. */
+  boolean closing;
   boolean closed;
+  /** When the client last sent anything (a message or a pong), in ms of System.nanoTime. */
+  long lastActivity;
+  /** The message being assembled from fragments, or null; and whether it is text. */
+  io.vertx.core.buffer.Buffer partial;
+  boolean partialText;
+  /** Its service's meters. */
+  GatewayMetrics.ServiceMeters meters;
+  /** Releases what the session held outside this node (its connection-limit slot). */
+  final Runnable onEnd;
 
-  GatewaySession(String id, String service, ServerWebSocket ws) {
+  GatewaySession(String id, String service, ServerWebSocket ws, HttpConnection connection, JsonObject info,
+                 Runnable onEnd) {
     this.id = id;
     this.service = service;
     this.ws = ws;
+    this.connection = connection;
+    this.info = info;
+    this.onEnd = onEnd;
   }
 
   boolean isBound() {

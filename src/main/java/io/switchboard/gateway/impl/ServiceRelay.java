@@ -1,17 +1,16 @@
 package io.switchboard.gateway.impl;
 
-import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 
 /**
- * Gateway to service: a session's open (a request, balanced over the service's instances), then
- * its frames and its close to the instance that accepted it.
+ * Gateway to service: a session's open (a request to a chosen instance, or to the service
+ * address when no instance is known), then its frames and its close to the instance that
+ * accepted it.
  */
 final class ServiceRelay {
 
@@ -25,15 +24,17 @@ final class ServiceRelay {
     this.openTimeoutMs = openTimeoutMs;
   }
 
-  /** Asks the service to accept a session; completes with the address of the instance that did. */
-  Future<String> open(GatewaySession session, JsonObject info) {
+  /** Asks {@code address} to accept a session; completes with the address of the instance that did. */
+  Future<String> open(GatewaySession session, String address, boolean rebind) {
     DeliveryOptions options = new DeliveryOptions()
       .setSendTimeout(openTimeoutMs)
       .addHeader(Headers.OP, Op.OPEN.wire())
       .addHeader(Headers.SESSION, session.id)
       .addHeader(Headers.GATEWAY, gatewayAddress);
-    return bus.request(Addresses.service(session.service), info, options)
-      .map(reply -> reply.headers().get(Headers.INSTANCE));
+    if (rebind) {
+      options.addHeader(Headers.REBIND, "true");
+    }
+    return bus.request(address, session.info, options).map(reply -> reply.headers().get(Headers.INSTANCE));
   }
 
   void text(GatewaySession session, String text) {

@@ -51,6 +51,10 @@ public final class SessionRegistry {
     return members == null ? Collections.emptySet() : members;
   }
 
+  void forEach(java.util.function.Consumer<GatewaySession> action) {
+    sessions.values().forEach(action);
+  }
+
   /** Live sessions on this node. */
   public int size() {
     return sessions.size();

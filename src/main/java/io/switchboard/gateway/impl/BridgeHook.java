@@ -1,0 +1,174 @@
+package io.switchboard.gateway.impl;
+
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.switchboard.gateway.BridgeOptions;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Headers;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The one hook every bridge action passes. vertx-web checks the permissions after it; this hook
+ * adds what the permissions cannot say:
+ * <ul>
+ *   <li>the token, when configured: in the socket URL ({@code ?token=}) on connect, and in the
+ *       {@code token} header of every send, publish and register (removed before the bus);</li>
+ *   <li>who sent it: the socket's cluster-unique id in {@link Headers#BRIDGE_SOCKET}, overwriting
+ *       whatever the browser put there, so a service can tell browsers apart;</li>
+ *   <li>a send or publish without a body to an address whose permissions all carry a
+ *       {@code match} is refused (vertx-web lets a missing body pass any match);</li>
+ *   <li>a closed socket is announced on {@link Addresses#BRIDGE_CLOSED}.</li>
+ * </ul>
+ * A refusal here reaches the browser as the bridge's {@code rejected} error. State: one id per
+ * live socket, added on SOCKET_CREATED, freed on SOCKET_CLOSED; confined to the gateway node's
+ * event loop.
+ */
+final class BridgeHook implements Handler<BridgeEvent> {
+
+  /** The query parameter and the frame header that carry the token. */
+  static final String TOKEN = "token";
+
+  private static final System.Logger LOG = System.getLogger(BridgeHook.class.getName());
+
+  private final EventBus bus;
+  private final String nodeId;
+  private final byte[] token;
+  private final List<BridgeOptions.Permission> inbound;
+  private final Map<SockJSSocket, String> sockets = new HashMap<>();
+  private long nextId;
+
+  private final TokenCheck jwt;
+
+  BridgeHook(EventBus bus, String nodeId, BridgeOptions options, TokenCheck jwt) {
+    this.bus = bus;
+    this.jwt = jwt;
+    this.nodeId = nodeId;
+    this.token = options.token() == null ? null : options.token().getBytes(StandardCharsets.UTF_8);
+    this.inbound = options.inbound();
+  }
+
+  @Override
+  public void handle(BridgeEvent event) {
+    switch (event.type()) {
+      case SOCKET_CREATED:
+        if (jwt == null) {
+          event.complete(accept(event.socket()));
+        } else {
+          // the gateway's auth applies to the bridge too: a valid JWT in ?access_token=
+          List<String> given = new QueryStringDecoder(event.socket().uri()).parameters().get(TokenCheck.QUERY_PARAM);
+          jwt.verify(given == null || given.isEmpty() ? null : given.get(0))
+            .onSuccess(claims -> event.complete(accept(event.socket())))
+            .onFailure(err -> {
+              LOG.log(System.Logger.Level.DEBUG, "Bridge socket from " + event.socket().remoteAddress() + " refused: "
+                + err.getMessage());
+              event.complete(false);
+            });
+        }
+        break;
+      case SEND:
+      case PUBLISH:
+        event.complete(admitMessage(event.socket(), event.getRawMessage()));
+        break;
+      case REGISTER:
+        event.complete(tokenInHeaders(event.getRawMessage()));
+        break;
+      case SOCKET_CLOSED:
+        closed(event.socket());
+        event.complete(true);
+        break;
+      default:
+        event.complete(true);
+    }
+  }
+
+  /** Announces every live socket of this node as closed: the node is going away. */
+  void closeAll() {
+    sockets.values().forEach(this::announceClosed);
+    sockets.clear();
+  }
+
+  /** Live bridge sockets on this node. */
+  int size() {
+    return sockets.size();
+  }
+
+  private boolean accept(SockJSSocket socket) {
+    if (token != null) {
+      List<String> given = new QueryStringDecoder(socket.uri()).parameters().get(TOKEN);
+      if (given == null || given.size() != 1 || !tokenMatches(given.get(0))) {
+        LOG.log(System.Logger.Level.DEBUG, "Bridge socket from " + socket.remoteAddress() + " refused: no valid token");
+        return false;
+      }
+    }
+    sockets.put(socket, nodeId + ".b" + Long.toString(nextId++, 36));
+    return true;
+  }
+
+  private boolean admitMessage(SockJSSocket socket, JsonObject raw) {
+    String id = sockets.get(socket);
+    if (id == null || !tokenInHeaders(raw)) {
+      return false;
+    }
+    if (raw.getValue("body") == null && onlyMatchPermits(raw.getString("address"))) {
+      return false;
+    }
+    JsonObject headers = raw.getValue("headers") instanceof JsonObject ? raw.getJsonObject("headers") : new JsonObject();
+    headers.getMap().values().removeIf(Objects::isNull); // vertx-web cannot forward a null header
+    headers.put(Headers.BRIDGE_SOCKET, id);
+    raw.put("headers", headers);
+    return true;
+  }
+
+  /** Checks the token header when a token is configured, and strips it so it never reaches the bus. */
+  private boolean tokenInHeaders(JsonObject raw) {
+    if (token == null) {
+      return true;
+    }
+    Object headers = raw.getValue("headers");
+    Object given = headers instanceof JsonObject ? ((JsonObject) headers).remove(TOKEN) : null;
+    return given instanceof String && tokenMatches((String) given);
+  }
+
+  private boolean tokenMatches(String given) {
+    return MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Whether some inbound permission covers the address and every such permission needs a match. */
+  private boolean onlyMatchPermits(String address) {
+    if (address == null) {
+      return false;
+    }
+    boolean covered = false;
+    for (BridgeOptions.Permission p : inbound) {
+      if (p.coversAddress(address)) {
+        if (p.match() == null) {
+          return false;
+        }
+        covered = true;
+      }
+    }
+    return covered;
+  }
+
+  private void closed(SockJSSocket socket) {
+    String id = sockets.remove(socket);
+    if (id != null) {
+      announceClosed(id);
+    }
+  }
+
+  private void announceClosed(String id) {
+    bus.publish(Addresses.BRIDGE_CLOSED, null, new DeliveryOptions().addHeader(Headers.BRIDGE_SOCKET, id));
+  }
+}

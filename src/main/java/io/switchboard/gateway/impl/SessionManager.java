@@ -1,0 +1,435 @@
+package io.switchboard.gateway.impl;
+
+import io.switchboard.protocol.CloseCodes;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Directory;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.switchboard.gateway.GatewayOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The life of a gateway node's sessions: accept an upgraded socket, bind it to a service
+ * instance (balanced, sticky), relay its frames, and handle the instance going away (rebind or
+ * close 1012, as the service declared). Confined to the node's event loop.
+ */
+public final class SessionManager {
+
+  private static final System.Logger LOG = System.getLogger(SessionManager.class.getName());
+  private static final int MAX_REASON_BYTES = 123;
+  /** How long a close may take before the gateway drops the connection. */
+  private static final long FORCE_CLOSE_MS = 3000;
+  /** How many instances an open tries before giving up on a service. */
+  private static final int OPEN_ATTEMPTS = 3;
+
+  private final Vertx vertx;
+  private final GatewayOptions options;
+  private final String nodeId;
+  private final SessionRegistry registry;
+  private final Directory directory;
+  private final ServiceRelay relay;
+  private final GatewayMetrics metrics;
+  private long keepAliveTimer = -1;
+  /** Strict UTF-8 (malformed input is an error, not U+FFFD); one per node, used on its event loop. */
+  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+  private Promise<Void> shutdown;
+  /** Sessions this node has bound to each instance: the balancing weight. */
+  private final Map<String, Integer> boundCount = new HashMap<>();
+  private long nextId;
+  private int roundRobin;
+
+  public SessionManager(Vertx vertx, GatewayOptions options, String nodeId, String nodeAddress,
+                        SessionRegistry registry, Directory directory) {
+    this.vertx = vertx;
+    this.options = options;
+    this.nodeId = nodeId;
+    this.registry = registry;
+    this.directory = directory;
+    this.relay = new ServiceRelay(vertx.eventBus(), nodeAddress, options.openTimeoutMs());
+    this.metrics = GatewayMetrics.of(vertx);
+  }
+
+  /** Starts the keep-alive: pings every {@code pingIntervalMs}, closes sessions idle past {@code idleTimeoutMs}. */
+  public void start() {
+    keepAliveTimer = vertx.setPeriodic(options.pingIntervalMs(), id -> keepAlive());
+  }
+
+  /**
+   * Closes every session with 1001 (each close reaches its service as usual) and completes when
+   * all are closed or after {@code shutdownGraceMs}. New upgrades get 503 from now on.
+   */
+  public Future<Void> shutdown() {
+    if (shutdown == null) {
+      shutdown = Promise.promise();
+      vertx.cancelTimer(keepAliveTimer);
+      List<GatewaySession> all = new ArrayList<>();
+      registry.forEach(all::add);
+      all.forEach(s -> closeSession(s, CloseCodes.GOING_AWAY, "Gateway shutting down"));
+      vertx.setTimer(Math.max(1, options.shutdownGraceMs()), id -> shutdown.tryComplete());
+      completeShutdownWhenEmpty();
+    }
+    return shutdown.future();
+  }
+
+  /** Whether the gateway is shutting down (new upgrades are refused). */
+  public boolean isShuttingDown() {
+    return shutdown != null;
+  }
+
+  /** Takes over an upgraded socket for {@code service}; {@code onEnd} runs once when it ends. */
+  public void accept(ServerWebSocket ws, HttpConnection connection, String service, JsonObject info, Runnable onEnd) {
+    ws.pause(); // frames wait in the socket until an instance accepted the session
+    ws.setWriteQueueMaxSize(options.maxOutboundBytes());
+    GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, connection,
+      info, onEnd);
+    session.lastActivity = now();
+    session.meters = metrics.service(service);
+    session.meters.open.incrementAndGet();
+    registry.add(session);
+    ws.frameHandler(frame -> onFrame(session, frame));
+    ws.exceptionHandler(err -> onSocketError(session, err));
+    ws.closeHandler(v -> onSocketClosed(session));
+    open(session, false, new HashSet<>());
+  }
+
+  /** An instance stopped heartbeating: handle each of its sessions as its service declared. */
+  public void instanceLost(Directory.Entry instance) {
+    boolean rebind = Announce.FAILOVER_REBIND.equals(instance.failover());
+    int handled = 0;
+    for (GatewaySession session : boundTo(instance.address())) {
+      moveOff(session, rebind, "Service instance lost");
+      handled++;
+    }
+    if (handled > 0) {
+      LOG.log(System.Logger.Level.INFO, (rebind ? "Rebinding " : "Closing ") + handled + " session(s) of lost instance "
+        + instance.address());
+    }
+  }
+
+  /** A draining instance hands its sessions back. */
+  public void drain(String instance, List<String> sessionIds, boolean rebind) {
+    directory.forget(instance);
+    for (String id : sessionIds) {
+      GatewaySession session = registry.get(id);
+      if (session != null && !session.closed && instance.equals(session.instance)) {
+        moveOff(session, rebind, "Service instance is restarting");
+      }
+    }
+  }
+
+  /** Counts group deliveries for the metrics. */
+  void countFanout(int deliveries) {
+    metrics.fanout(deliveries);
+  }
+
+  /** Sessions this node has bound to each instance. */
+  public Map<String, Integer> boundCounts() {
+    return boundCount;
+  }
+
+  /** Writes a push to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
+  void write(GatewaySession session, Object message) {
+    if (session.closing || session.closed) {
+      return;
+    }
+    if (session.ws.writeQueueFull()) {
+      session.closing = true; // closed on the next turn: the caller may be iterating a group
+      vertx.runOnContext(v -> {
+        session.ws.close(CloseCodes.POLICY_VIOLATION,
+          "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read");
+        forceCloseLater(session);
+      });
+    } else if (message instanceof String) {
+      session.ws.writeTextMessage((String) message);
+      session.meters.framesOut.increment();
+      session.meters.bytesOut.increment(((String) message).length());
+    } else {
+      session.ws.writeBinaryMessage((Buffer) message);
+      session.meters.framesOut.increment();
+      session.meters.bytesOut.increment(((Buffer) message).length());
+    }
+  }
+
+  /** Closes a session from the gateway's side; nothing more is written to it. */
+  void closeSession(GatewaySession session, short code, String reason) {
+    if (!session.closing && !session.closed) {
+      session.closing = true;
+      session.ws.close(code, truncateReason(reason));
+      forceCloseLater(session);
+    }
+  }
+
+  /**
+   * A close frame queued behind data the client never reads would wait forever, holding the
+   * buffers: if the socket is not closed in time, drop the connection.
+   */
+  private void forceCloseLater(GatewaySession session) {
+    vertx.setTimer(FORCE_CLOSE_MS, id -> {
+      if (!session.closed) {
+        // HttpConnection.close() would first flush what the client never reads: drop the channel
+        if (session.connection instanceof ConnectionBase) {
+          // from the pipeline's head: Vert.x's own handler would wait for the flush as well
+          ((ConnectionBase) session.connection).channel().pipeline().firstContext().close();
+        } else {
+          session.connection.close();
+        }
+      }
+    });
+  }
+
+  /**
+   * Assembles messages from frames: Vert.x's own aggregation neither checks UTF-8 nor lets a
+   * message be refused before it is delivered, so the gateway does both here.
+   */
+  private void onFrame(GatewaySession session, WebSocketFrame frame) {
+    session.lastActivity = now();
+    if (session.closing || session.closed) {
+      return;
+    }
+    if (frame.isText() || frame.isBinary()) {
+      if (session.partial != null) {
+        closeSession(session, CloseCodes.PROTOCOL_ERROR, "A new message started inside a fragmented one");
+      } else if (frame.isFinal()) {
+        deliver(session, frame.isText(), frame.binaryData());
+      } else {
+        session.partialText = frame.isText();
+        session.partial = Buffer.buffer().appendBuffer(frame.binaryData());
+      }
+    } else if (frame.isContinuation()) {
+      if (session.partial == null) {
+        closeSession(session, CloseCodes.PROTOCOL_ERROR, "A continuation frame with nothing to continue");
+      } else if (session.partial.length() + frame.binaryData().length() > options.maxMessageSize()) {
+        session.partial = null;
+        closeSession(session, CloseCodes.TOO_BIG, "Message larger than " + options.maxMessageSize() + " bytes");
+      } else {
+        session.partial.appendBuffer(frame.binaryData());
+        if (frame.isFinal()) {
+          Buffer message = session.partial;
+          session.partial = null;
+          deliver(session, session.partialText, message);
+        }
+      }
+    }
+  }
+
+  private void deliver(GatewaySession session, boolean text, Buffer data) {
+    session.meters.framesIn.increment();
+    session.meters.bytesIn.increment(data.length());
+    if (!text) {
+      relay(session, data);
+      return;
+    }
+    try {
+      relay(session, utf8.reset().decode(((BufferInternal) data).getByteBuf().nioBuffer()).toString());
+    } catch (CharacterCodingException e) {
+      closeSession(session, CloseCodes.INVALID_PAYLOAD, "Text message is not valid UTF-8");
+    }
+  }
+
+  /** A frame broke the protocol: answer with the close code the decoder names (1002, 1007, 1009). */
+  private void onSocketError(GatewaySession session, Throwable err) {
+    if (err instanceof CorruptedWebSocketFrameException) {
+      WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) err).closeStatus();
+      closeSession(session, (short) status.code(), err.getMessage());
+    } else {
+      LOG.log(System.Logger.Level.DEBUG, "Session " + session.id + ": " + err.getMessage());
+    }
+  }
+
+  private void keepAlive() {
+    long now = now();
+    List<GatewaySession> idle = new ArrayList<>();
+    registry.forEach(s -> {
+      if (now - s.lastActivity > options.idleTimeoutMs()) {
+        idle.add(s);
+      } else if (!s.closing && !s.closed) {
+        s.ws.writePing(Buffer.buffer());
+      }
+    });
+    idle.forEach(s -> closeSession(s, CloseCodes.GOING_AWAY, "Idle for more than " + options.idleTimeoutMs() + " ms"));
+  }
+
+  private void completeShutdownWhenEmpty() {
+    if (shutdown != null && registry.size() == 0) {
+      shutdown.tryComplete();
+    }
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+
+  private void relay(GatewaySession session, Object message) {
+    if (!session.isBound()) {
+      session.pending.add(message); // rare: a frame already read when the socket was paused
+    } else if (message instanceof String) {
+      relay.text(session, (String) message);
+    } else {
+      relay.binary(session, (Buffer) message);
+    }
+  }
+
+  private void open(GatewaySession session, boolean rebind, Set<String> tried) {
+    String target = pick(session.service, tried);
+    String address = target != null ? target : io.switchboard.protocol.Addresses.service(session.service);
+    relay.open(session, address, rebind).onComplete(ar -> {
+      if (ar.succeeded()) {
+        bind(session, ar.result());
+      } else if (session.closed) {
+        return;
+      } else if (target != null && noHandlers(ar.cause()) && tried.size() + 1 < OPEN_ATTEMPTS) {
+        tried.add(target); // it died just now: try another instance
+        open(session, rebind, tried);
+      } else {
+        refuse(session, ar.cause(), rebind);
+      }
+    });
+  }
+
+  /** The live instance with the fewest sessions from this node, round-robin among equals. */
+  private String pick(String service, Set<String> exclude) {
+    List<Directory.Entry> instances = directory.instances(service);
+    int n = instances.size();
+    if (n == 0) {
+      return null;
+    }
+    String best = null;
+    int bestCount = Integer.MAX_VALUE;
+    int start = roundRobin++ % n;
+    for (int i = 0; i < n; i++) {
+      String address = instances.get((start + i) % n).address();
+      int count = boundCount.getOrDefault(address, 0);
+      if (!exclude.contains(address) && count < bestCount) {
+        best = address;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+
+  private void bind(GatewaySession session, String instance) {
+    session.instance = instance;
+    boundCount.merge(instance, 1, Integer::sum);
+    if (session.closed) {
+      relay.close(session, closeCode(session.ws), session.ws.closeReason());
+      unbind(session);
+      return;
+    }
+    Object m;
+    while ((m = session.pending.poll()) != null) {
+      relay(session, m);
+    }
+    session.ws.resume();
+  }
+
+  private void unbind(GatewaySession session) {
+    if (session.instance != null) {
+      boundCount.computeIfPresent(session.instance, (k, c) -> c <= 1 ? null : c - 1);
+      session.instance = null;
+    }
+  }
+
+  private void moveOff(GatewaySession session, boolean rebind, String reason) {
+    unbind(session);
+    if (rebind && !directory.instances(session.service).isEmpty()) {
+      session.ws.pause();
+      open(session, true, new HashSet<>());
+    } else {
+      closeSession(session, CloseCodes.SERVICE_RESTART, reason);
+    }
+  }
+
+  private void onSocketClosed(GatewaySession session) {
+    session.closed = true;
+    registry.remove(session);
+    session.onEnd.run();
+    session.meters.open.decrementAndGet();
+    metrics.closed(closeCode(session.ws));
+    if (session.isBound()) {
+      relay.close(session, closeCode(session.ws), session.ws.closeReason());
+      unbind(session);
+    }
+    completeShutdownWhenEmpty();
+  }
+
+  private void refuse(GatewaySession session, Throwable cause, boolean rebind) {
+    int code = rebind ? CloseCodes.SERVICE_RESTART : CloseCodes.TRY_AGAIN_LATER;
+    String reason;
+    if (cause instanceof ReplyException) {
+      ReplyException re = (ReplyException) cause;
+      metrics.busFailure(re.failureType().name());
+      switch (re.failureType()) {
+        case NO_HANDLERS:
+          reason = "Service " + session.service + " is not running";
+          break;
+        case TIMEOUT:
+          reason = "Service " + session.service + " did not answer in time";
+          break;
+        default:
+          code = CloseCodes.isSendable(re.failureCode()) ? re.failureCode() : CloseCodes.INTERNAL_ERROR;
+          reason = re.getMessage() == null ? "Refused by service " + session.service : re.getMessage();
+      }
+    } else {
+      reason = "Service " + session.service + " failed: " + cause.getMessage();
+    }
+    closeSession(session, (short) code, reason);
+  }
+
+  private List<GatewaySession> boundTo(String instance) {
+    List<GatewaySession> out = new ArrayList<>();
+    registry.forEach(s -> {
+      if (instance.equals(s.instance) && !s.closed) {
+        out.add(s);
+      }
+    });
+    return out;
+  }
+
+  private static boolean noHandlers(Throwable t) {
+    return t instanceof ReplyException && ((ReplyException) t).failureType() == ReplyFailure.NO_HANDLERS;
+  }
+
+  private static int closeCode(ServerWebSocket ws) {
+    Short code = ws.closeStatusCode();
+    return code == null ? 1006 : code;
+  }
+
+  /** A close reason cut to the 123 bytes a close frame can carry. */
+  static String truncateReason(String reason) {
+    if (reason == null) {
+      return "";
+    }
+    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_REASON_BYTES) {
+      return reason;
+    }
+    String cut = new String(bytes, 0, MAX_REASON_BYTES, StandardCharsets.UTF_8);
+    while (cut.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES || cut.endsWith("\uFFFD")) {
+      cut = cut.substring(0, cut.length() - 1);
+    }
+    return cut;
+  }
+}

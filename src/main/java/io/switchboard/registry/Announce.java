@@ -1,0 +1,82 @@
+package io.switchboard.registry;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.management.ManagementFactory;
+
+/**
+ * The announce messages published on {@link io.switchboard.protocol.Addresses#REGISTRY}: what a
+ * piece of Switchboard is, where it listens, and that it is alive. One place names their fields.
+ *
+ * <pre>{@code
+ * {"op":"announce","role":"service","service":"chat","instance":"switchboard.service.chat.1a2b3c4d",
+ *  "paths":["/chat"],"failover":"close","sessions":12,"node":"4242@host","uptimeMs":81234,"heartbeatMs":500}
+ * {"op":"announce","role":"gateway","instance":"switchboard.gateway.9f8e7d6c","sessions":300,"node":...}
+ * {"op":"announce","role":"host","instance":"switchboard.host.5e6f7a8b","deployments":[...],"node":...}
+ * {"op":"withdraw","role":"service","service":"chat","instance":"switchboard.service.chat.1a2b3c4d"}
+ * }</pre>
+ */
+public final class Announce {
+
+  public static final String OP = "op";
+  public static final String OP_ANNOUNCE = "announce";
+  public static final String OP_WITHDRAW = "withdraw";
+  public static final String ROLE = "role";
+  public static final String ROLE_SERVICE = "service";
+  public static final String ROLE_GATEWAY = "gateway";
+  public static final String ROLE_HOST = "host";
+  public static final String SERVICE = "service";
+  public static final String INSTANCE = "instance";
+  public static final String PATHS = "paths";
+  public static final String FAILOVER = "failover";
+  public static final String SESSIONS = "sessions";
+  public static final String NODE = "node";
+  public static final String UPTIME_MS = "uptimeMs";
+  public static final String HEARTBEAT_MS = "heartbeatMs";
+  public static final String DEPLOYMENTS = "deployments";
+
+  /** Sessions of a lost instance are closed with 1012. */
+  public static final String FAILOVER_CLOSE = "close";
+  /** Sessions of a lost instance are re-opened on a live one. */
+  public static final String FAILOVER_REBIND = "rebind";
+
+  /** The heartbeat assumed when an announce does not say (e.g. from another language's SDK). */
+  public static final long DEFAULT_HEARTBEAT_MS = 1000;
+  /** Missed heartbeats after which an instance counts as gone. */
+  public static final int MISSED_HEARTBEATS = 3;
+
+  private Announce() {
+  }
+
+  /** This JVM's node id, {@code pid@hostname}. */
+  public static String thisNode() {
+    return ManagementFactory.getRuntimeMXBean().getName();
+  }
+
+  /** An announce skeleton for this JVM: op, role, instance, node, uptime and heartbeat. */
+  public static JsonObject of(String role, String instance, long heartbeatMs) {
+    return new JsonObject()
+      .put(OP, OP_ANNOUNCE)
+      .put(ROLE, role)
+      .put(INSTANCE, instance)
+      .put(NODE, thisNode())
+      .put(UPTIME_MS, ManagementFactory.getRuntimeMXBean().getUptime())
+      .put(HEARTBEAT_MS, heartbeatMs);
+  }
+
+  /** A service instance's announce. */
+  public static JsonObject service(String service, String instance, Iterable<String> paths, String failover,
+                                   int sessions, long heartbeatMs) {
+    JsonArray p = new JsonArray();
+    paths.forEach(p::add);
+    return of(ROLE_SERVICE, instance, heartbeatMs)
+      .put(SERVICE, service).put(PATHS, p).put(FAILOVER, failover).put(SESSIONS, sessions);
+  }
+
+  /** The withdraw matching an announce. */
+  public static JsonObject withdraw(JsonObject announce) {
+    return new JsonObject().put(OP, OP_WITHDRAW).put(ROLE, announce.getString(ROLE))
+      .put(SERVICE, announce.getString(SERVICE)).put(INSTANCE, announce.getString(INSTANCE));
+  }
+}

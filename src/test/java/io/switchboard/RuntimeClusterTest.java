@@ -1,0 +1,372 @@
+package io.switchboard;
+
+import io.switchboard.testing.JvmProcess;
+import io.switchboard.testing.TestCluster;
+import io.switchboard.testing.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Services that come and go while one gateway JVM (two gateway nodes) keeps running, all real
+ * JVMs on a private Hazelcast cluster: discovery, balancing, fan-out across instances, kill -9
+ * failover (rebind and close), SIGTERM drain, and the admin API. The steps build on each other.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@DisplayName("Services coming and going under a running gateway")
+class RuntimeClusterTest {
+
+  private static final String TOKEN = "test-admin-token";
+  private static final TestCluster cluster = new TestCluster();
+  private static final HttpClient http = HttpClient.newHttpClient();
+  private static Vertx vertx;
+  private static JvmProcess gateway;
+  private static JvmProcess servicesA;
+  private static JvmProcess servicesB;
+  private static JvmProcess host;
+  private static int port;
+  private static Path servicesConf;
+  private static final List<WsClient> rebindClients = new ArrayList<>();
+  private static final List<WsClient> closeClients = new ArrayList<>();
+
+  @BeforeAll
+  static void startGateway() throws IOException {
+    vertx = Vertx.vertx();
+    port = TestCluster.freePort();
+    Path dir = Files.createDirectories(Path.of("target", "runtime-test"));
+    Path gatewayConf = dir.resolve("gateway.json");
+    Files.writeString(gatewayConf, new JsonObject().put("host", "127.0.0.1").put("port", port)
+      .put("admin", new JsonObject().put("token", TOKEN)).encodePrettily());
+    servicesConf = dir.resolve("services.json");
+    Files.writeString(servicesConf, new JsonObject().put("services", new JsonArray()
+      .add(probe("rtrebind", "/rt/rebind", "rebind"))
+      .add(probe("rtclose", "/rt/close", "close"))).encodePrettily());
+    gateway = JvmProcess.launch("runtime-gateway", cluster.jvmArgs(), Map.of(),
+      "run", "io.switchboard.gateway.GatewayVerticle", "-conf", gatewayConf.toString(), "-cluster", "-instances", "2");
+    gateway.await("Succeeded in deploying verticle", 60_000);
+  }
+
+  private static JsonObject probe(String name, String path, String failover) {
+    return new JsonObject().put("verticle", "io.switchboard.testing.ProbeService")
+      .put("config", new JsonObject().put("name", name).put("paths", new JsonArray().add(path)).put("failover", failover));
+  }
+
+  @AfterAll
+  static void stopAll() {
+    rebindClients.forEach(WsClient::close);
+    closeClients.forEach(WsClient::close);
+    for (JvmProcess p : new JvmProcess[]{host, servicesB, servicesA, gateway}) {
+      if (p != null) {
+        p.close();
+      }
+    }
+    vertx.close();
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("a gateway alone answers 404 for a service path, and its admin API wants the token")
+  void gatewayAlone() throws Exception {
+    assertEquals(404, WsClient.rejectedStatus(vertx, port, "/rt/rebind"));
+    assertEquals(401, admin("GET", "/admin/services", null, null).statusCode());
+    assertEquals(401, admin("GET", "/admin/services", null, "wrong").statusCode());
+    HttpResponse<String> services = admin("GET", "/admin/services", null, TOKEN);
+    assertEquals(200, services.statusCode());
+    assertEquals(new JsonArray(), new JsonArray(services.body()));
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("routes a service's announced paths as soon as its JVM is ready, without touching the gateway")
+  void serviceJoins() {
+    servicesA = JvmProcess.launch("runtime-services-a", cluster.jvmArgs(), Map.of(),
+      "run", "io.switchboard.service.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
+    servicesA.await("Service host deployed", 60_000);
+    long ready = System.nanoTime();
+    awaitStatus("/rt/rebind", 0);
+    System.out.printf("time-to-routable after the service JVM was ready: %d ms%n", (System.nanoTime() - ready) / 1_000_000);
+    try (WsClient c = WsClient.connect(vertx, port, "/rt/close")) {
+      c.send("who");
+      assertTrue(((String) c.next()).startsWith("switchboard.service.rtclose."));
+    }
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("balances new sessions over two instances in two JVMs and fans group messages out to all")
+  void twoInstances() throws Exception {
+    servicesB = JvmProcess.launch("runtime-services-b", cluster.jvmArgs(), Map.of(),
+      "run", "io.switchboard.service.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
+    servicesB.await("Service host deployed", 60_000);
+    awaitInstances("rtrebind", 2);
+    awaitInstances("rtclose", 2);
+    Set<String> instances = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      rebindClients.add(WsClient.connect(vertx, port, "/rt/rebind", "rebind-" + i));
+      closeClients.add(WsClient.connect(vertx, port, "/rt/close", "close-" + i));
+    }
+    for (WsClient c : rebindClients) {
+      instances.add(who(c));
+      c.send("join:room");
+      assertEquals("joined room", c.next());
+    }
+    assertEquals(2, instances.size(), "sessions spread over both instances: " + instances);
+    rebindClients.get(0).send("publish:room:to everyone");
+    for (WsClient c : rebindClients) {
+      assertEquals("to everyone", c.next(), "group message reached every member on both instances");
+    }
+    closeClients.forEach(c -> instances.add(who(c)));
+    assertEquals(4, instances.size(), "both services on both instances: " + instances);
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("after kill -9 of a services JVM under load, closes its 'close' sessions with 1012, rebinds its "
+    + "'rebind' sessions, and loses nothing on the live instance")
+  void killFailover() throws Exception {
+    String instanceA = instanceOf(servicesA, "rtclose");
+    String instanceB = instanceOf(servicesB, "rtclose");
+    List<WsClient> closeOnA = new ArrayList<>();
+    for (WsClient c : closeClients) {
+      if (who(c).equals(instanceA)) {
+        closeOnA.add(c);
+      }
+    }
+    assertFalse(closeOnA.isEmpty());
+    List<WsClient> loadOnB = new ArrayList<>();
+    for (int i = 0; i < 8 && loadOnB.size() < 3; i++) {
+      WsClient c = WsClient.connect(vertx, port, "/rt/close", "load-" + i);
+      if (who(c).equals(instanceB)) {
+        loadOnB.add(c);
+      } else {
+        c.close();
+      }
+    }
+    assertFalse(loadOnB.isEmpty());
+    // about 2 000 messages a second through the gateway while the other services JVM dies
+    int perClient = 2000;
+    Thread load = new Thread(() -> {
+      for (int i = 0; i < perClient; i++) {
+        for (WsClient c : loadOnB) {
+          c.send("ping-" + i);
+        }
+        if (i % 20 == 19) {
+          try {
+            Thread.sleep(30);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+    });
+    load.start();
+    Thread.sleep(800);
+    long killed = System.nanoTime();
+    servicesA.kill();
+    for (WsClient c : closeOnA) {
+      assertEquals(1012, c.awaitClose());
+    }
+    System.out.printf("kill -9 to 1012 close of its sessions: %d ms%n", (System.nanoTime() - killed) / 1_000_000);
+    load.join(60_000);
+    for (WsClient c : loadOnB) {
+      for (int i = 0; i < perClient; i++) {
+        assertEquals("/rt/close ping-" + i, c.next(), "every message on the live instance answered, in order");
+      }
+      c.close();
+    }
+    System.out.printf("under load: %d messages over %d sessions on the live instance, none lost%n",
+      perClient * loadOnB.size(), loadOnB.size());
+    String rebindB = instanceOf(servicesB, "rtrebind");
+    for (WsClient c : rebindClients) {
+      String answer = who(c);
+      assertTrue(answer.equals(rebindB) || answer.equals("rebound " + rebindB), answer);
+    }
+    for (WsClient c : closeClients) {
+      if (!closeOnA.contains(c)) {
+        assertEquals(instanceB, who(c), "sessions on the live instance are unaffected");
+      }
+    }
+    closeClients.removeAll(closeOnA);
+    awaitInstances("rtclose", 1);
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("on SIGTERM of the last services JVM, drains its sessions with 1012 and the paths go back to 404")
+  void drainOnSigterm() {
+    long term = System.nanoTime();
+    servicesB.close();
+    List<WsClient> all = new ArrayList<>(rebindClients);
+    all.addAll(closeClients);
+    for (WsClient c : all) {
+      assertEquals(1012, c.awaitClose());
+      assertEquals("Service instance is restarting", c.closeReason(), "closed by the drain, not by heartbeat loss");
+    }
+    System.out.printf("SIGTERM to drained (1012) sessions: %d ms%n", (System.nanoTime() - term) / 1_000_000);
+    awaitStatus("/rt/rebind", 404);
+    awaitStatus("/rt/close", 404);
+  }
+
+  @Test
+  @Order(6)
+  @DisplayName("deploys and undeploys a service through the admin API and the launcher's commands")
+  void adminDeployments() throws Exception {
+    host = JvmProcess.launch("runtime-host", cluster.jvmArgs(), Map.of(),
+      "run", "io.switchboard.service.ServiceHost", "-conf", "{\"services\":[]}", "-cluster");
+    host.await("Service host deployed 0", 60_000);
+    awaitNode(host.pid() + "@");
+    JsonObject probe = new JsonObject().put("verticle", "io.switchboard.testing.ProbeService")
+      .put("config", new JsonObject().put("name", "rtadmin").put("paths", new JsonArray().add("/rt/admin")));
+
+    HttpResponse<String> created = admin("POST", "/admin/deployments", probe.encode(), TOKEN);
+    assertEquals(201, created.statusCode(), created.body());
+    String id = new JsonObject(created.body()).getString("id");
+    awaitStatus("/rt/admin", 0);
+    WsClient c = WsClient.connect(vertx, port, "/rt/admin");
+    assertTrue(who(c).startsWith("switchboard.service.rtadmin."));
+
+    // A second gateway JVM is killed: the service hears that its sessions there are gone.
+    int port2 = TestCluster.freePort();
+    try (JvmProcess gateway2 = JvmProcess.launch("runtime-gateway-2", cluster.jvmArgs(),
+      Map.of("SWITCHBOARD_PORT", Integer.toString(port2), "SWITCHBOARD_HOST", "127.0.0.1"),
+      "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster")) {
+      gateway2.await("Succeeded in deploying verticle", 60_000);
+      long deadline = System.currentTimeMillis() + 20_000;
+      WsClient viaGateway2 = null;
+      while (viaGateway2 == null) {
+        try {
+          viaGateway2 = WsClient.connect(vertx, port2, "/rt/admin");
+          who(viaGateway2);
+        } catch (AssertionError notYet) {
+          viaGateway2 = null;
+          assertTrue(System.currentTimeMillis() < deadline, "the second gateway never routed /rt/admin");
+        }
+      }
+      awaitSessions("rtadmin", 2);
+      gateway2.kill();
+      long killed = System.nanoTime();
+      awaitSessions("rtadmin", 1);
+      System.out.printf("gateway kill -9 to its sessions closed in the service: %d ms%n",
+        (System.nanoTime() - killed) / 1_000_000);
+    }
+
+    JvmProcess cli = JvmProcess.launch("runtime-cli-services", List.of(), Map.of("SWITCHBOARD_ADMIN_TOKEN", TOKEN),
+      "services", "--url", "http://127.0.0.1:" + port);
+    assertEquals(0, cli.awaitExit(30_000), cli.output());
+    assertTrue(cli.output().contains("rtadmin") && cli.output().contains("/rt/admin"), cli.output());
+
+    assertEquals(400, admin("POST", "/admin/deployments", "{\"verticle\":\"com.example.Nope\"}", TOKEN).statusCode());
+    HttpResponse<String> badConfig = admin("POST", "/admin/deployments", new JsonObject()
+      .put("verticle", "io.switchboard.testing.ProbeService").put("config", new JsonObject().put("nmae", "x")).encode(), TOKEN);
+    assertEquals(400, badConfig.statusCode());
+    assertTrue(badConfig.body().contains("unknown key \\\"nmae\\\""), badConfig.body());
+    assertEquals(404, admin("POST", "/admin/deployments", probe.copy().put("node", "1@nowhere").encode(), TOKEN).statusCode());
+    assertEquals(400, admin("POST", "/admin/deployments", "not json", TOKEN).statusCode());
+    assertEquals(401, admin("POST", "/admin/deployments", probe.encode(), null).statusCode());
+    assertEquals(404, admin("DELETE", "/admin/deployments/nohost:nodeployment", null, TOKEN).statusCode());
+
+    assertEquals(204, admin("DELETE", "/admin/deployments/" + id, null, TOKEN).statusCode());
+    assertEquals(1012, c.awaitClose());
+    awaitStatus("/rt/admin", 404);
+    assertEquals(404, admin("DELETE", "/admin/deployments/" + id, null, TOKEN).statusCode());
+  }
+
+  private static String who(WsClient c) {
+    c.send("who");
+    return (String) c.next();
+  }
+
+  private static String instanceOf(JvmProcess process, String service) {
+    return process.await("Service " + service + " ready at (\\S+)", 1000).group(1);
+  }
+
+  /** Polls an upgrade until it gets {@code status} (0: accepted). */
+  private static void awaitStatus(String path, int status) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      int got;
+      try {
+        got = WsClient.rejectedStatus(vertx, port, path);
+      } catch (AssertionError accepted) {
+        got = 0;
+      }
+      if (got == status) {
+        return;
+      }
+      assertTrue(System.currentTimeMillis() < deadline, path + " still answers " + got + ", not " + status);
+    }
+  }
+
+  /** Waits until the admin API reports {@code count} live sessions of a service (as its instances announce). */
+  private static void awaitSessions(String service, int count) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      for (Object o : new JsonArray(admin("GET", "/admin/services", null, TOKEN).body())) {
+        JsonObject s = (JsonObject) o;
+        if (s.getString("name").equals(service) && s.getInteger("sessions") == count) {
+          return;
+        }
+      }
+      assertTrue(System.currentTimeMillis() < deadline, service + " never had " + count + " sessions");
+    }
+  }
+
+  private static void awaitInstances(String service, int count) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      JsonArray services = new JsonArray(admin("GET", "/admin/services", null, TOKEN).body());
+      for (Object o : services) {
+        JsonObject s = (JsonObject) o;
+        if (s.getString("name").equals(service) && s.getJsonArray("instances").size() == count) {
+          return;
+        }
+      }
+      assertTrue(System.currentTimeMillis() < deadline, service + " never had " + count + " instances: " + services);
+    }
+  }
+
+  /** Waits until the admin API lists a node whose id contains {@code text}. */
+  private static void awaitNode(String text) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!admin("GET", "/admin/nodes", null, TOKEN).body().contains(text)) {
+      assertTrue(System.currentTimeMillis() < deadline, "no node " + text);
+    }
+  }
+
+  private static HttpResponse<String> admin(String method, String path, String body, String token) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
