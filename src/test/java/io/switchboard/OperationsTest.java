@@ -9,6 +9,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
@@ -86,7 +87,8 @@ class OperationsTest {
       assertEquals("alice", claims.getString("sub"));
       assertEquals("lobby", claims.getString("room"));
     }
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
       .setURI("/probe").setSubProtocols(List.of("bearer", token))).toCompletionStage().toCompletableFuture()
       .get(10, TimeUnit.SECONDS);
     assertEquals("bearer", ws.subProtocol(), "the gateway selects the bearer subprotocol, as browsers require");
@@ -150,8 +152,10 @@ class OperationsTest {
         .put("tls", new JsonObject().put("certPath", cert.certificatePath()).put("keyPath", cert.privateKeyPath()));
       await(other.deployVerticle(new EchoService()).compose(id -> other.deployVerticle(secure,
         new DeploymentOptions().setConfig(conf))));
-      WebSocket ws = other.createWebSocketClient(new WebSocketClientOptions().setSsl(true).setTrustAll(true)
-          .setVerifyHost(false))
+      // keep the client referenced: Vert.x 5 closes an unreachable client, and its sockets with it
+      WebSocketClient client = other.createWebSocketClient(new WebSocketClientOptions().setSsl(true).setTrustAll(true)
+        .setVerifyHost(false));
+      WebSocket ws = client
         .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(secure.actualPort()).setURI("/echo").setSsl(true))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       java.util.concurrent.CompletableFuture<String> echoed = new java.util.concurrent.CompletableFuture<>();

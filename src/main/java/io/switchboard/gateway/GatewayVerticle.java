@@ -77,7 +77,8 @@ public class GatewayVerticle extends VerticleBase {
     tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
     bridge = new BridgeMount(vertx, options.bridge(), nodeId, tokens);
     Router router = router(options, sessions);
-    server = vertx.createHttpServer(httpOptions(options)).requestHandler(router);
+    server = vertx.createHttpServer(httpOptions(options)).requestHandler(router)
+      .exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Connection error: " + err));
     return Future.all(inbox.start(), directory.start())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
         new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + err.getMessage()

@@ -26,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 public final class BridgeClient implements AutoCloseable {
 
   private final Vertx vertx;
+  /** Held for the socket's life: Vert.x 5 closes a client that becomes unreachable, and its sockets. */
+  private final WebSocketClient client;
   private final WebSocket ws;
   private final String name;
   private final BlockingQueue<JsonObject> incoming = new LinkedBlockingQueue<>();
@@ -34,8 +36,9 @@ public final class BridgeClient implements AutoCloseable {
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private final long pinger;
 
-  private BridgeClient(Vertx vertx, String name, WebSocket ws) {
+  private BridgeClient(Vertx vertx, String name, WebSocketClient client, WebSocket ws) {
     this.vertx = vertx;
+    this.client = client;
     this.name = name;
     this.ws = ws;
     ws.textMessageHandler(text -> incoming.add(new JsonObject(text)));
@@ -54,7 +57,7 @@ public final class BridgeClient implements AutoCloseable {
     String uri = "/eventbus/websocket" + (query == null ? "" : "?" + query);
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     try {
-      return client.connect(options).map(ws -> new BridgeClient(vertx, name, ws))
+      return client.connect(options).map(ws -> new BridgeClient(vertx, name, client, ws))
         .toCompletionStage().toCompletableFuture().get(WsClient.TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new AssertionError(name + ": cannot connect to the bridge: " + e, e);
@@ -161,6 +164,7 @@ public final class BridgeClient implements AutoCloseable {
       ws.close();
       awaitClosed();
     }
+    client.close();
   }
 
   private void write(JsonObject frame) {

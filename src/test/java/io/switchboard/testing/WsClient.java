@@ -30,12 +30,15 @@ public final class WsClient implements AutoCloseable {
   public static final long TIMEOUT_MS = 10_000;
 
   private final WebSocket ws;
+  /** Held for the socket's life: Vert.x 5 closes a client that becomes unreachable, and its sockets. */
+  private final WebSocketClient client;
   private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
   private final String name;
 
-  private WsClient(String name, WebSocket ws) {
+  private WsClient(String name, WebSocketClient client, WebSocket ws) {
     this.name = name;
+    this.client = client;
     this.ws = ws;
     ws.textMessageHandler(received::add);
     ws.binaryMessageHandler(received::add);
@@ -51,7 +54,7 @@ public final class WsClient implements AutoCloseable {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
     try {
       // handlers are set on the event loop as the handshake completes, so no early frame is lost
-      return client.connect(options).map(ws -> new WsClient(name, ws))
+      return client.connect(options).map(ws -> new WsClient(name, client, ws))
         .toCompletionStage().toCompletableFuture().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new AssertionError(name + ": cannot connect to " + path + ": " + e, e);
@@ -156,6 +159,7 @@ public final class WsClient implements AutoCloseable {
       ws.close();
       awaitClose();
     }
+    client.close();
   }
 
   /** Waits until the server holds the session: the first message arrives. */
