@@ -183,10 +183,22 @@ class RuntimeClusterTest {
         }
       }
     });
+    String rebindA = instanceOf(servicesA, "rtrebind");
+    List<WsClient> rebindOnA = new ArrayList<>();
+    for (WsClient c : rebindClients) {
+      if (who(c).equals(rebindA)) {
+        rebindOnA.add(c);
+      }
+    }
+    assertFalse(rebindOnA.isEmpty());
     load.start();
     Thread.sleep(800);
     long killed = System.nanoTime();
     servicesA.kill();
+    // sent to the dead instance before the gateway can know: replayed to the new one after the rebind
+    for (int i = 0; i < rebindOnA.size(); i++) {
+      rebindOnA.get(i).send("sent-while-dying-" + i);
+    }
     for (WsClient c : closeOnA) {
       assertEquals(1012, c.awaitClose());
     }
@@ -201,6 +213,10 @@ class RuntimeClusterTest {
     System.out.printf("under load: %d messages over %d sessions on the live instance, none lost%n",
       perClient * loadOnB.size(), loadOnB.size());
     String rebindB = instanceOf(servicesB, "rtrebind");
+    for (int i = 0; i < rebindOnA.size(); i++) {
+      assertEquals("/rt/rebind sent-while-dying-" + i, rebindOnA.get(i).next(), "not silently dropped: replayed");
+      assertEquals("rebound " + rebindB, who(rebindOnA.get(i)));
+    }
     for (WsClient c : rebindClients) {
       String answer = who(c);
       assertTrue(answer.equals(rebindB) || answer.equals("rebound " + rebindB), answer);

@@ -71,7 +71,13 @@ public final class Directory {
       return announce;
     }
 
-    long heartbeatMs() {
+    /** When the last announce arrived, in ms of {@code System.nanoTime()}. */
+    public long lastSeenMs() {
+      return lastSeen;
+    }
+
+    /** The announced heartbeat interval. */
+    public long heartbeatMs() {
       Object hb = announce.getValue(Announce.HEARTBEAT_MS);
       return hb instanceof Number && ((Number) hb).longValue() > 0 ? ((Number) hb).longValue() : Announce.DEFAULT_HEARTBEAT_MS;
     }

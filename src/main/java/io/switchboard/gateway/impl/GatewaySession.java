@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -35,6 +36,27 @@ final class GatewaySession {
   /** The message being assembled from fragments, or null; and whether it is text. */
   io.vertx.core.buffer.Buffer partial;
   boolean partialText;
+  /**
+   * For sessions of a {@code rebind} service: what the client sent in the last few seconds, with
+   * when, so that what a lost instance may not have processed can be replayed after the rebind.
+   * Null for {@code close} services, which pay nothing for it.
+   */
+  ArrayDeque<Sent> recent;
+  int recentBytes;
+  /** Messages to send first once re-bound (the replay), or null. */
+  List<Object> replay;
+
+  /** One message the client sent, and when (ms of System.nanoTime). */
+  static final class Sent {
+    final long at;
+    final Object message;
+
+    Sent(long at, Object message) {
+      this.at = at;
+      this.message = message;
+    }
+  }
+
   /** Its service's meters. */
   GatewayMetrics.ServiceMeters meters;
   /** Releases what the session held outside this node (its connection-limit slot). */

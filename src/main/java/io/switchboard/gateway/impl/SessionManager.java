@@ -23,6 +23,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,6 +42,10 @@ public final class SessionManager {
   private static final int MAX_REASON_BYTES = 123;
   /** How long a close may take before the gateway drops the connection. */
   private static final long FORCE_CLOSE_MS = 3000;
+  /** How far back a rebind session's messages are kept for a replay after its instance is lost. */
+  private static final long REPLAY_WINDOW_MS = 5000;
+  private static final int REPLAY_MAX_MESSAGES = 256;
+  private static final int REPLAY_MAX_BYTES = 1 << 20;
   /** How many instances an open tries before giving up on a service. */
   private static final int OPEN_ATTEMPTS = 3;
 
@@ -118,8 +123,18 @@ public final class SessionManager {
   /** An instance stopped heartbeating: handle each of its sessions as its service declared. */
   public void instanceLost(Directory.Entry instance) {
     boolean rebind = Announce.FAILOVER_REBIND.equals(instance.failover());
+    // the instance may have died any time after it sent its last heartbeat
+    long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
     int handled = 0;
     for (GatewaySession session : boundTo(instance.address())) {
+      if (rebind && session.recent != null) {
+        session.replay = new ArrayList<>();
+        for (GatewaySession.Sent sent : session.recent) {
+          if (sent.at >= unsureSince) {
+            session.replay.add(sent.message);
+          }
+        }
+      }
       moveOff(session, rebind, "Service instance lost");
       handled++;
     }
@@ -285,10 +300,28 @@ public final class SessionManager {
   private void relay(GatewaySession session, Object message) {
     if (!session.isBound()) {
       session.pending.add(message); // rare: a frame already read when the socket was paused
-    } else if (message instanceof String) {
+      return;
+    }
+    if (message instanceof String) {
       relay.text(session, (String) message);
     } else {
       relay.binary(session, (Buffer) message);
+    }
+    if (session.recent != null) {
+      remember(session, message);
+    }
+  }
+
+  /** Keeps what a rebind session sent in the last seconds (bounded in count and bytes). */
+  private static void remember(GatewaySession session, Object message) {
+    long now = now();
+    int size = message instanceof String ? ((String) message).length() : ((Buffer) message).length();
+    session.recent.addLast(new GatewaySession.Sent(now, message));
+    session.recentBytes += size;
+    while (!session.recent.isEmpty() && (now - session.recent.peekFirst().at > REPLAY_WINDOW_MS
+      || session.recent.size() > REPLAY_MAX_MESSAGES || session.recentBytes > REPLAY_MAX_BYTES)) {
+      Object gone = session.recent.pollFirst().message;
+      session.recentBytes -= gone instanceof String ? ((String) gone).length() : ((Buffer) gone).length();
     }
   }
 
@@ -337,6 +370,14 @@ public final class SessionManager {
       relay.close(session, closeCode(session.ws), session.ws.closeReason());
       unbind(session);
       return;
+    }
+    Directory.Entry bound = directory.get(instance);
+    boolean rebindService = bound != null && Announce.FAILOVER_REBIND.equals(bound.failover());
+    session.recent = rebindService ? new ArrayDeque<>() : null;
+    session.recentBytes = 0;
+    if (session.replay != null) {
+      session.replay.forEach(m -> relay(session, m)); // at least once: the lost instance may have had some
+      session.replay = null;
     }
     Object m;
     while ((m = session.pending.poll()) != null) {
