@@ -11,6 +11,9 @@ package io.switchboard.protocol;
  * {@link #LEAVE} to one session; {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a
  * request: body {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops.
  *
+ * <p>Both ways, between peers that announced {@code "batch": true}: {@link #BATCH} (body: a
+ * {@link Batch} of session messages).
+ *
  * <p>Gateway to service host: {@link #DEPLOY} and {@link #UNDEPLOY} (requests, admin API).
  */
 public enum Op {
@@ -21,6 +24,7 @@ public enum Op {
   JOIN("join"),
   LEAVE("leave"),
   DRAIN("drain"),
+  BATCH("batch"),
   DEPLOY("deploy"),
   UNDEPLOY("undeploy");
 
@@ -48,6 +52,7 @@ public enum Op {
       case "join": return JOIN;
       case "leave": return LEAVE;
       case "drain": return DRAIN;
+      case "batch": return BATCH;
       case "deploy": return DEPLOY;
       case "undeploy": return UNDEPLOY;
       default: return null;

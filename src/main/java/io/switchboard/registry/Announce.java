@@ -35,6 +35,8 @@ public final class Announce {
   public static final String UPTIME_MS = "uptimeMs";
   public static final String HEARTBEAT_MS = "heartbeatMs";
   public static final String DEPLOYMENTS = "deployments";
+  /** {@code true} when the peer reads and writes {@link io.switchboard.protocol.Batch}es. */
+  public static final String BATCH = "batch";
 
   /** Sessions of a lost instance are closed with 1012. */
   public static final String FAILOVER_CLOSE = "close";
@@ -71,7 +73,7 @@ public final class Announce {
     JsonArray p = new JsonArray();
     paths.forEach(p::add);
     return of(ROLE_SERVICE, instance, heartbeatMs)
-      .put(SERVICE, service).put(PATHS, p).put(FAILOVER, failover).put(SESSIONS, sessions);
+      .put(SERVICE, service).put(PATHS, p).put(FAILOVER, failover).put(SESSIONS, sessions).put(BATCH, true);
   }
 
   /** The withdraw matching an announce. */

@@ -2,6 +2,8 @@ package io.switchboard.service;
 
 import io.switchboard.config.ConfigReader;
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Batch;
+import io.switchboard.protocol.Outbox;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
@@ -57,6 +59,7 @@ public abstract class ServiceVerticle extends VerticleBase {
   private String instanceAddress;
   private Announcer announcer;
   private Directory gateways;
+  private Outbox outbox;
 
   /** The name used when the config has no {@code name}; {@code null} makes it required. */
   protected String defaultName() {
@@ -117,6 +120,7 @@ public abstract class ServiceVerticle extends VerticleBase {
     announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
     gateways = new Directory(vertx).onLost(this::gatewayLost);
+    outbox = new Outbox(bus, context);
     return Future.all(opens.completion(), frames.completion(), gateways.start())
       .compose(v -> onStart())
       .compose(v -> announcer.start())
@@ -135,6 +139,7 @@ public abstract class ServiceVerticle extends VerticleBase {
       return onStop();
     }
     gateways.stop();
+    outbox.flush();
     Future<Void> withdrawn = announcer.stop();
     Map<String, JsonArray> byGateway = new HashMap<>();
     for (Session s : sessions.values()) {
@@ -191,7 +196,18 @@ public abstract class ServiceVerticle extends VerticleBase {
     return vertx.eventBus();
   }
 
+  Outbox outbox() {
+    return outbox;
+  }
+
+  /** Whether a gateway node reads batches (it announced {@code "batch": true}). */
+  boolean batches(String gateway) {
+    Directory.Entry entry = gateways == null ? null : gateways.get(gateway);
+    return entry != null && entry.announce().getBoolean(Announce.BATCH, false);
+  }
+
   private void publish(String group, Op op, Object body, Session except) {
+    outbox.flush(); // what was sent to sessions before this publish must not be overtaken by it
     DeliveryOptions options = new DeliveryOptions()
       .addHeader(Headers.OP, op.wire())
       .addHeader(Headers.GROUP, Addresses.group(name(), group));
@@ -246,6 +262,7 @@ public abstract class ServiceVerticle extends VerticleBase {
       msg.fail(CloseCodes.INTERNAL_ERROR, "Service " + name() + " failed to open the session");
       return;
     }
+    outbox.flush(); // the greeting onOpen sent goes out before the reply that lets the client's frames in
     msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
   }
 
@@ -254,6 +271,10 @@ public abstract class ServiceVerticle extends VerticleBase {
     Op op = Op.of(headers.get(Headers.OP));
     if (op == Op.OPEN) {
       handleOpen(msg);
+      return;
+    }
+    if (op == Op.BATCH) {
+      Batch.read((Buffer) msg.body(), this::handleBatched);
       return;
     }
     Session session = sessions.get(headers.get(Headers.SESSION));
@@ -272,6 +293,32 @@ public abstract class ServiceVerticle extends VerticleBase {
       }
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, name() + ": " + op + " callback failed for " + session, e);
+    }
+  }
+
+  private void handleBatched(byte op, String sessionId, Buffer payload) {
+    Session session = sessions.get(sessionId);
+    if (session == null) {
+      return;
+    }
+    try {
+      switch (op) {
+        case Batch.TEXT:
+          onMessage(session, payload.toString(java.nio.charset.StandardCharsets.UTF_8));
+          break;
+        case Batch.BINARY:
+          onMessage(session, payload.copy());
+          break;
+        case Batch.CLOSE:
+          sessions.remove(sessionId);
+          session.markClosed();
+          onClose(session, Batch.closeCode(payload), Batch.closeReason(payload));
+          break;
+        default:
+          LOG.log(System.Logger.Level.WARNING, name() + ": ignoring a batched frame with op " + op);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, name() + ": callback failed for " + session, e);
     }
   }
 

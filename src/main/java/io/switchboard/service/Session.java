@@ -1,6 +1,8 @@
 package io.switchboard.service;
 
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Batch;
+import io.switchboard.protocol.Outbox;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
@@ -138,6 +140,30 @@ public final class Session {
     return "Session[" + id + " " + path() + " from " + remoteAddress() + "]";
   }
 
+  private void batch(Op op, Object body, DeliveryOptions options) {
+    Outbox outbox = service.outbox();
+    switch (op) {
+      case TEXT:
+        outbox.add(gateway, Batch.TEXT, id, Buffer.buffer((String) body));
+        break;
+      case BINARY:
+        outbox.add(gateway, Batch.BINARY, id, (Buffer) body);
+        break;
+      case CLOSE:
+        outbox.addClose(gateway, id, Integer.parseInt(options.getHeaders().get(Headers.CODE)),
+          options.getHeaders().get(Headers.REASON));
+        break;
+      case JOIN:
+        outbox.add(gateway, Batch.JOIN, id, Buffer.buffer(options.getHeaders().get(Headers.GROUP)));
+        break;
+      case LEAVE:
+        outbox.add(gateway, Batch.LEAVE, id, Buffer.buffer(options.getHeaders().get(Headers.GROUP)));
+        break;
+      default:
+        throw new IllegalArgumentException("not a session push: " + op);
+    }
+  }
+
   void markClosed() {
     open = false;
     groups.clear();
@@ -149,6 +175,10 @@ public final class Session {
 
   private void push(Op op, Object body, DeliveryOptions options) {
     if (!open) {
+      return;
+    }
+    if (service.batches(gateway)) {
+      batch(op, body, options);
       return;
     }
     DeliveryOptions o = options == null ? new DeliveryOptions() : options;

@@ -1,6 +1,7 @@
 package io.switchboard.gateway.impl;
 
 import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Batch;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.switchboard.registry.Announce;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,6 +57,10 @@ public final class GatewayInbox {
     MultiMap headers = msg.headers();
     if (Op.DRAIN.wire().equals(headers.get(Headers.OP))) {
       drain(msg);
+      return;
+    }
+    if (Op.BATCH.wire().equals(headers.get(Headers.OP))) {
+      Batch.read((Buffer) msg.body(), this::onBatched);
       return;
     }
     GatewaySession session = registry.get(headers.get(Headers.SESSION));
@@ -100,6 +106,34 @@ public final class GatewayInbox {
       }
     }
     sessions.countFanout(delivered);
+  }
+
+  private void onBatched(byte op, String sessionId, Buffer payload) {
+    GatewaySession session = registry.get(sessionId);
+    if (session == null || session.closed) {
+      return;
+    }
+    switch (op) {
+      case Batch.TEXT:
+        sessions.write(session, payload.toString(StandardCharsets.UTF_8));
+        break;
+      case Batch.BINARY:
+        sessions.write(session, payload.copy());
+        break;
+      case Batch.CLOSE:
+        int code = Batch.closeCode(payload);
+        sessions.closeSession(session, (short) (CloseCodes.isSendable(code) ? code : CloseCodes.NORMAL),
+          Batch.closeReason(payload));
+        break;
+      case Batch.JOIN:
+        registry.join(session, payload.toString(StandardCharsets.UTF_8));
+        break;
+      case Batch.LEAVE:
+        registry.leave(session, payload.toString(StandardCharsets.UTF_8));
+        break;
+      default:
+        LOG.log(System.Logger.Level.WARNING, "Ignoring a batched push with op " + op);
+    }
   }
 
   private void drain(Message<Object> msg) {

@@ -28,6 +28,8 @@ final class GatewaySession {
   final ArrayDeque<Object> pending = new ArrayDeque<>(2);
   /** The service instance address, once an instance accepted the open; null before and while rebinding. */
   String instance;
+  /** Whether the bound instance takes batches (it announced {@code "batch": true}). */
+  boolean batched;
   /** The gateway started closing it: nothing more is written. */
   boolean closing;
   boolean closed;

@@ -1,7 +1,10 @@
 package io.switchboard.gateway.impl;
 
+import io.switchboard.protocol.Batch;
 import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Outbox;
 import io.switchboard.protocol.Op;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -17,11 +20,13 @@ final class ServiceRelay {
   private final EventBus bus;
   private final String gatewayAddress;
   private final long openTimeoutMs;
+  private final Outbox outbox;
 
-  ServiceRelay(EventBus bus, String gatewayAddress, long openTimeoutMs) {
+  ServiceRelay(EventBus bus, Context context, String gatewayAddress, long openTimeoutMs) {
     this.bus = bus;
     this.gatewayAddress = gatewayAddress;
     this.openTimeoutMs = openTimeoutMs;
+    this.outbox = new Outbox(bus, context);
   }
 
   /** Asks {@code address} to accept a session; completes with the address of the instance that did. */
@@ -37,15 +42,28 @@ final class ServiceRelay {
     return bus.request(address, session.info, options).map(reply -> reply.headers().get(Headers.INSTANCE));
   }
 
-  void text(GatewaySession session, String text) {
-    bus.send(session.instance, text, frame(Op.TEXT, session));
+  /** A text message; {@code utf8} is its bytes when at hand (saves encoding it again for a batch). */
+  void text(GatewaySession session, String text, Buffer utf8) {
+    if (session.batched) {
+      outbox.add(session.instance, Batch.TEXT, session.id, utf8 != null ? utf8 : Buffer.buffer(text));
+    } else {
+      bus.send(session.instance, text, frame(Op.TEXT, session));
+    }
   }
 
   void binary(GatewaySession session, Buffer data) {
-    bus.send(session.instance, data, frame(Op.BINARY, session));
+    if (session.batched) {
+      outbox.add(session.instance, Batch.BINARY, session.id, data);
+    } else {
+      bus.send(session.instance, data, frame(Op.BINARY, session));
+    }
   }
 
   void close(GatewaySession session, int code, String reason) {
+    if (session.batched) {
+      outbox.addClose(session.instance, session.id, code, reason);
+      return;
+    }
     DeliveryOptions options = frame(Op.CLOSE, session)
       .addHeader(Headers.CODE, Integer.toString(code))
       .addHeader(Headers.REASON, reason == null ? "" : reason);

@@ -73,7 +73,7 @@ public final class SessionManager {
     this.nodeId = nodeId;
     this.registry = registry;
     this.directory = directory;
-    this.relay = new ServiceRelay(vertx.eventBus(), nodeAddress, options.openTimeoutMs());
+    this.relay = new ServiceRelay(vertx.eventBus(), vertx.getOrCreateContext(), nodeAddress, options.openTimeoutMs());
     this.metrics = GatewayMetrics.of(vertx);
   }
 
@@ -258,7 +258,15 @@ public final class SessionManager {
       return;
     }
     try {
-      relay(session, utf8.reset().decode(((BufferInternal) data).getByteBuf().nioBuffer()).toString());
+      String decoded = utf8.reset().decode(((BufferInternal) data).getByteBuf().nioBuffer()).toString();
+      if (session.isBound()) {
+        relay.text(session, decoded, data);
+        if (session.recent != null) {
+          remember(session, decoded);
+        }
+      } else {
+        relay(session, decoded);
+      }
     } catch (CharacterCodingException e) {
       closeSession(session, CloseCodes.INVALID_PAYLOAD, "Text message is not valid UTF-8");
     }
@@ -303,7 +311,7 @@ public final class SessionManager {
       return;
     }
     if (message instanceof String) {
-      relay.text(session, (String) message);
+      relay.text(session, (String) message, null);
     } else {
       relay.binary(session, (Buffer) message);
     }
@@ -373,6 +381,7 @@ public final class SessionManager {
     }
     Directory.Entry bound = directory.get(instance);
     boolean rebindService = bound != null && Announce.FAILOVER_REBIND.equals(bound.failover());
+    session.batched = bound != null && bound.announce().getBoolean(Announce.BATCH, false);
     session.recent = rebindService ? new ArrayDeque<>() : null;
     session.recentBytes = 0;
     if (session.replay != null) {
@@ -387,6 +396,7 @@ public final class SessionManager {
   }
 
   private void unbind(GatewaySession session) {
+    session.batched = false;
     if (session.instance != null) {
       boundCount.computeIfPresent(session.instance, (k, c) -> c <= 1 ? null : c - 1);
       session.instance = null;

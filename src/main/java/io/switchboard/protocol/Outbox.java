@@ -1,0 +1,56 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Collects the session messages bound for each peer during one event-loop turn and sends them
+ * as one {@link Batch} per peer at the end of the turn (or sooner, at {@link Batch#MAX_BYTES}).
+ * Confined to one context; order per peer is kept.
+ */
+public final class Outbox {
+
+  private final EventBus bus;
+  private final Context context;
+  private final Map<String, Buffer> pending = new LinkedHashMap<>();
+  private boolean scheduled;
+
+  public Outbox(EventBus bus, Context context) {
+    this.bus = bus;
+    this.context = context;
+  }
+
+  public void add(String address, byte op, String sessionId, Buffer payload) {
+    Buffer batch = pending.computeIfAbsent(address, a -> Buffer.buffer(256));
+    Batch.append(batch, op, sessionId, payload);
+    if (batch.length() >= Batch.MAX_BYTES) {
+      send(address, pending.remove(address));
+    } else if (!scheduled) {
+      scheduled = true;
+      context.runOnContext(v -> flush());
+    }
+  }
+
+  public void addClose(String address, String sessionId, int code, String reason) {
+    add(address, Batch.CLOSE, sessionId, Buffer.buffer().appendShort((short) code).appendString(reason == null ? "" : reason));
+  }
+
+  /** Sends what is pending now (before a message on another address that must not overtake it). */
+  public void flush() {
+    scheduled = false;
+    if (pending.isEmpty()) {
+      return;
+    }
+    pending.forEach(this::send);
+    pending.clear();
+  }
+
+  private void send(String address, Buffer batch) {
+    bus.send(address, batch, new DeliveryOptions().addHeader(Headers.OP, Op.BATCH.wire()));
+  }
+}
