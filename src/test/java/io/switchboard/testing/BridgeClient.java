@@ -41,9 +41,13 @@ public final class BridgeClient implements AutoCloseable {
     this.client = client;
     this.name = name;
     this.ws = ws;
-    ws.textMessageHandler(text -> incoming.add(new JsonObject(text)));
-    ws.binaryMessageHandler(data -> incoming.add(new JsonObject(data))); // the raw transport writes binary frames
-    ws.closeHandler(v -> closed.complete(null));
+    try {
+      ws.textMessageHandler(text -> incoming.add(new JsonObject(text)));
+      ws.binaryMessageHandler(data -> incoming.add(new JsonObject(data))); // the raw transport writes binary frames
+      ws.closeHandler(v -> closed.complete(null));
+    } catch (IllegalStateException alreadyClosed) {
+      closed.complete(null); // the bridge refused the socket at once (e.g. no token)
+    }
     pinger = vertx.setPeriodic(2000, id -> {
       if (!ws.isClosed()) {
         ws.writeTextMessage("{\"type\":\"ping\"}");
