@@ -46,7 +46,7 @@ public final class Announce {
   /** The heartbeat assumed when an announce does not say (e.g. from another language's SDK). */
   public static final long DEFAULT_HEARTBEAT_MS = 1000;
   /** Missed heartbeats after which an instance counts as gone. */
-  public static final int MISSED_HEARTBEATS = 3;
+  public static final int MISSED_HEARTBEATS = 4;
 
   private Announce() {
   }

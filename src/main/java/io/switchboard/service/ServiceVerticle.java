@@ -45,7 +45,7 @@ import java.util.UUID;
  * {@link #onMessage(Session, Buffer)} for each message, then {@link #onClose} once. An exception
  * thrown by {@code onOpen} refuses the session (the client gets close 1011); one thrown by
  * {@code onMessage} is logged and the session lives on. If the gateway holding a session is
- * killed, {@code onClose} comes with 1006 once its heartbeats stop (about 3 s).
+ * killed, {@code onClose} comes with 1006 once its heartbeats stop (about 4 s).
  *
  * <p>The instance announces its {@code paths} and {@code failover} (see {@link ServiceOptions})
  * so gateways route it without a config edit; {@link #stop()} drains its sessions.
