@@ -522,6 +522,23 @@ def run(service: Service, host: Optional[str] = None, port: Optional[int] = None
     asyncio.run(main())
 
 
+def main(service_class: type, description: str, argv: Optional[List[str]] = None) -> None:
+    """The command line of a service script: ``--name``, ``--path`` (repeatable), ``--bridge-host``,
+    ``--bridge-port``, ``--token``; then :func:`run`. ``service_class(name, paths)`` builds the service."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--name", default=service_class.name,
+                        help="service name gateways route to (default %(default)s)")
+    parser.add_argument("--path", action="append",
+                        help="WebSocket path to announce (default: the class's paths)")
+    parser.add_argument("--bridge-host", help="TCP bridge host (default $%s or %s)" % (ENV_HOST, DEFAULT_BRIDGE_HOST))
+    parser.add_argument("--bridge-port", type=int,
+                        help="TCP bridge port (default $%s or %d)" % (ENV_PORT, DEFAULT_BRIDGE_PORT))
+    parser.add_argument("--token", help="bridge token (default $%s)" % ENV_TOKEN)
+    args = parser.parse_args(argv)
+    run(service_class(args.name, args.path), args.bridge_host, args.bridge_port, args.token)
+
+
 # --- helpers ---------------------------------------------------------------------------------------
 
 async def _call(callback, *args) -> None:

@@ -9,7 +9,6 @@ malformed JSON and missing or mistyped fields are ignored. Fan-out uses gateway 
 (every client), ``named`` and one ``room:<name>`` per room. Rooms live in this process.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -139,16 +138,7 @@ def text_field(msg, key):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="The seed's chatroom on Switchboard, in Python.")
-    parser.add_argument("--name", default=ChatRoom.name, help="service name gateways route to (default %(default)s)")
-    parser.add_argument("--path", action="append", help="WebSocket path to announce (default /py_chatroom)")
-    parser.add_argument("--bridge-host", help="TCP bridge host (default $%s or %s)"
-                        % (switchboard.ENV_HOST, switchboard.DEFAULT_BRIDGE_HOST))
-    parser.add_argument("--bridge-port", type=int, help="TCP bridge port (default $%s or %d)"
-                        % (switchboard.ENV_PORT, switchboard.DEFAULT_BRIDGE_PORT))
-    parser.add_argument("--token", help="bridge token (default $%s)" % switchboard.ENV_TOKEN)
-    args = parser.parse_args()
-    switchboard.run(ChatRoom(args.name, args.path), args.bridge_host, args.bridge_port, args.token)
+    switchboard.main(ChatRoom, "The seed's chatroom on Switchboard, in Python.")
 
 
 if __name__ == "__main__":

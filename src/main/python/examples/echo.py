@@ -7,7 +7,6 @@ serves the service ``py_echo`` (route a path to it in gateway.json, or let disco
 module doc); it is answered with its length as text.
 """
 
-import argparse
 import os
 import sys
 
@@ -29,16 +28,7 @@ class Echo(switchboard.Service):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="An echo service on Switchboard, in Python.")
-    parser.add_argument("--name", default=Echo.name, help="service name gateways route to (default %(default)s)")
-    parser.add_argument("--path", action="append", help="WebSocket path to announce (default /py_echo)")
-    parser.add_argument("--bridge-host", help="TCP bridge host (default $%s or %s)"
-                        % (switchboard.ENV_HOST, switchboard.DEFAULT_BRIDGE_HOST))
-    parser.add_argument("--bridge-port", type=int, help="TCP bridge port (default $%s or %d)"
-                        % (switchboard.ENV_PORT, switchboard.DEFAULT_BRIDGE_PORT))
-    parser.add_argument("--token", help="bridge token (default $%s)" % switchboard.ENV_TOKEN)
-    args = parser.parse_args()
-    switchboard.run(Echo(args.name, args.path), args.bridge_host, args.bridge_port, args.token)
+    switchboard.main(Echo, "An echo service on Switchboard, in Python.")
 
 
 if __name__ == "__main__":

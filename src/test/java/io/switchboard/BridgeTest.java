@@ -1,5 +1,7 @@
 package io.switchboard;
 
+import static io.switchboard.testing.Await.await;
+
 import io.switchboard.config.ConfigException;
 import io.switchboard.demo.ChatService;
 import io.switchboard.gateway.BridgeOptions;
@@ -356,9 +358,5 @@ class BridgeTest {
     }
     await(vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(conf)));
     return gateway.actualPort();
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

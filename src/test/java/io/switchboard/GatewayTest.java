@@ -1,5 +1,7 @@
 package io.switchboard;
 
+import static io.switchboard.testing.Await.await;
+
 import io.switchboard.demo.ChatService;
 import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
@@ -216,9 +218,5 @@ class GatewayTest {
       throw new AssertionError(e);
     }
     throw new AssertionError("expected a failure");
-  }
-
-  private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

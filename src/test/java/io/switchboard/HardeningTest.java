@@ -1,5 +1,7 @@
 package io.switchboard;
 
+import static io.switchboard.testing.Await.await;
+
 import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
 import io.switchboard.testing.ProbeService;
@@ -258,9 +260,5 @@ class HardeningTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

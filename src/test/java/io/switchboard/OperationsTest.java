@@ -1,5 +1,7 @@
 package io.switchboard;
 
+import static io.switchboard.testing.Await.await;
+
 import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
 import io.switchboard.testing.BridgeClient;
@@ -176,9 +178,5 @@ class OperationsTest {
   private static HttpResponse<String> get(String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
       HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

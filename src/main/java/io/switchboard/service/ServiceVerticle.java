@@ -229,10 +229,8 @@ public abstract class ServiceVerticle extends VerticleBase {
       }
     }
     for (Session s : gone) {
-      sessions.remove(s.id());
-      s.markClosed();
       try {
-        onClose(s, 1006, "Gateway lost");
+        closed(s, 1006, "Gateway lost");
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, name() + ": onClose failed for " + s, e);
       }
@@ -287,9 +285,7 @@ public abstract class ServiceVerticle extends VerticleBase {
       } else if (op == Op.BINARY) {
         onMessage(session, (Buffer) msg.body());
       } else if (op == Op.CLOSE) {
-        sessions.remove(session.id());
-        session.markClosed();
-        onClose(session, parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
+        closed(session, parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
       }
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, name() + ": " + op + " callback failed for " + session, e);
@@ -310,9 +306,7 @@ public abstract class ServiceVerticle extends VerticleBase {
           onMessage(session, payload.copy());
           break;
         case Batch.CLOSE:
-          sessions.remove(sessionId);
-          session.markClosed();
-          onClose(session, Batch.closeCode(payload), Batch.closeReason(payload));
+          closed(session, Batch.closeCode(payload), Batch.closeReason(payload));
           break;
         default:
           LOG.log(System.Logger.Level.WARNING, name() + ": ignoring a batched frame with op " + op);
@@ -320,6 +314,13 @@ public abstract class ServiceVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, name() + ": callback failed for " + session, e);
     }
+  }
+
+  /** The one place a session ends on the service side: forgotten, marked closed, then onClose. */
+  private void closed(Session session, int code, String reason) {
+    sessions.remove(session.id());
+    session.markClosed();
+    onClose(session, code, reason);
   }
 
   private static int parseCode(String code) {
