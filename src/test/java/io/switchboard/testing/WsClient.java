@@ -17,7 +17,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -50,8 +49,13 @@ public final class WsClient implements AutoCloseable {
   }
 
   public static WsClient connect(Vertx vertx, int port, String path, String name) {
+    return connect(vertx, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path), name);
+  }
+
+  /** Connects with options as given (headers, subprotocols). */
+  public static WsClient connect(Vertx vertx, WebSocketConnectOptions options, String name) {
+    String path = options.getURI();
     WebSocketClient client = vertx.createWebSocketClient();
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
     try {
       // handlers are set on the event loop as the handshake completes, so no early frame is lost
       return client.connect(options).map(ws -> new WsClient(name, client, ws))
@@ -153,6 +157,26 @@ public final class WsClient implements AutoCloseable {
     assertEquals(List.of(), new ArrayList<>(received), name + ": unexpected messages");
   }
 
+  /**
+   * Asserts that nothing else arrives within {@code windowMs}: a negative check, so it can only
+   * watch a window (the window is not a performance assertion; longer only makes it stricter).
+   */
+  public void assertQuiet(long windowMs) {
+    try {
+      Object m = received.poll(windowMs, TimeUnit.MILLISECONDS);
+      if (m != null) {
+        fail(name + ": expected nothing more, got " + m + (received.isEmpty() ? "" : " and " + received));
+      }
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The remote address the client connected from, as the server sees it ("127.0.0.1:port"). */
+  public String localAddress() {
+    return ws.localAddress().host() + ":" + ws.localAddress().port();
+  }
+
   @Override
   public void close() {
     if (!ws.isClosed()) {
@@ -162,10 +186,8 @@ public final class WsClient implements AutoCloseable {
     client.close();
   }
 
-  /** Waits until the server holds the session: the first message arrives. */
+  /** Waits until the server holds the session: the first message arrives (next() fails if none does). */
   public Object awaitFirst() {
-    Object m = next();
-    assertNotNull(m);
-    return m;
+    return next();
   }
 }
