@@ -10,7 +10,8 @@ import io.vertx.core.buffer.Buffer;
  * {@code claims} answers the session's JWT claims, {@code flood:N:SIZE[:G]} pushes N messages of SIZE bytes
  * (then tells group G), {@code others:G:TEXT} publishes to G except this session, {@code bytes:TEXT} answers
  * binary, {@code headers} / {@code remote} answer the forwarded headers / remote address,
- * {@code burst:N:G} sends N messages then publishes to G, {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open; anything else is
+ * {@code burst:N:G} sends N messages then publishes to G, {@code who} answers the instance address (prefixed "rebound " after a failover), {@code boom} throws, {@code refuse} in the query string refuses the open, {@code stall=MS} holds it MS ms, {@code greet} sends a
+ * greeting from onOpen; anything else is
  * echoed with the session's path.
  */
 public class ProbeService extends ServiceVerticle {
@@ -24,6 +25,16 @@ public class ProbeService extends ServiceVerticle {
   protected void onOpen(Session session) {
     if ("refuse".equals(session.query())) {
       throw new IllegalStateException("refused on purpose");
+    }
+    if (session.query() != null && session.query().startsWith("stall=")) {
+      try {
+        Thread.sleep(Long.parseLong(session.query().substring(6))); // a service too busy to accept in time
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if ("greet".equals(session.query())) {
+      session.send("welcome " + session.id()); // must reach the client before any answer to its first message
     }
   }
 

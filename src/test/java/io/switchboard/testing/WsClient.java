@@ -108,6 +108,15 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** The next message within {@code timeoutMs}, or null: for polling with {@link Await#until}. */
+  public Object poll(long timeoutMs) {
+    try {
+      return received.poll(timeoutMs, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   /** The next message, which must be a JSON text. */
   public JsonObject nextJson() {
     Object m = next();
