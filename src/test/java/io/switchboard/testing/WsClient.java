@@ -146,10 +146,15 @@ public final class WsClient implements AutoCloseable {
 
   /** Waits for the socket to close; returns the close code. */
   public short awaitClose() {
+    return awaitClose(TIMEOUT_MS);
+  }
+
+  /** Waits up to {@code timeoutMs} for the socket to close; returns the close code. */
+  public short awaitClose(long timeoutMs) {
     try {
-      return closed.get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      return closed.get(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new AssertionError(name + ": socket did not close within " + TIMEOUT_MS + " ms", e);
+      throw new AssertionError(name + ": socket did not close within " + timeoutMs + " ms", e);
     }
   }
 
