@@ -83,6 +83,29 @@ public final class WsClient implements AutoCloseable {
     throw new AssertionError("upgrade to " + path + " was accepted");
   }
 
+  /**
+   * The answer to an upgrade: 101 when accepted (the socket is closed again at once), else the
+   * HTTP status. A connection that fails without an HTTP answer (refused, reset) throws.
+   */
+  public static int upgradeStatus(Vertx vertx, int port, String path) {
+    WebSocketClient client = vertx.createWebSocketClient();
+    try {
+      WebSocket ws = client.connect(port, "127.0.0.1", path).toCompletionStage().toCompletableFuture()
+        .get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      ws.close();
+      return 101;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof UpgradeRejectedException) {
+        return ((UpgradeRejectedException) e.getCause()).getStatus();
+      }
+      throw new AssertionError("upgrade to " + path + " failed without a status: " + e.getCause(), e);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    } finally {
+      client.close();
+    }
+  }
+
   public void send(String text) {
     ws.writeTextMessage(text);
   }
