@@ -57,6 +57,8 @@ class BridgeTest {
   /** Services publish here for each other; no outbound permission names it. */
   private static final String INTERNAL = "probe.internal";
   private static final String TOKEN = "s3cret";
+  /** How long a test watches for something that must not arrive (a window, not a performance figure). */
+  private static final long QUIET_MS = 300;
 
   private static Vertx vertx;
   private static int port;
@@ -129,7 +131,7 @@ class BridgeTest {
 
   @Test
   @DisplayName("refuses a message that fails its permission's match, and lets a matching one through")
-  void messageFailingMatch() {
+  void messageFailingMatch() throws Exception {
     try (BridgeClient browser = BridgeClient.connect(vertx, port, "browser")) {
       browser.send(GUARDED, new JsonObject().put("action", "delete"));
       assertEquals("access_denied", browser.nextError());
@@ -140,13 +142,13 @@ class BridgeTest {
       browser.send(GUARDED, new JsonObject().put("action", "read").put("id", 7));
       MultiMap headers = nextGuarded();
       assertNotNull(headers, "the matching message reached the probe");
-      assertNull(guarded.poll(), "only the matching message reached the probe");
+      assertNull(guarded.poll(QUIET_MS, TimeUnit.MILLISECONDS), "only the matching message reached the probe");
     }
   }
 
   @Test
   @DisplayName("denies everything by default: a gateway without bridge permissions")
-  void defaultDeny() {
+  void defaultDeny() throws Exception {
     try (BridgeClient browser = BridgeClient.connect(vertx, bareGatewayPort, "browser")) {
       browser.send(GUARDED, new JsonObject().put("action", "read"));
       assertEquals("access_denied", browser.nextError());
@@ -158,7 +160,7 @@ class BridgeTest {
     try (BridgeClient browser = BridgeClient.connect(vertx, port, "browser")) {
       browser.send(GUARDED, new JsonObject().put("action", "read"));
       assertNotNull(nextGuarded());
-      assertNull(guarded.poll(), "nothing came through the bare gateway");
+      assertNull(guarded.poll(QUIET_MS, TimeUnit.MILLISECONDS), "nothing came through the bare gateway");
     }
   }
 
@@ -180,7 +182,7 @@ class BridgeTest {
 
   @Test
   @DisplayName("with a token configured, refuses sockets and frames without it, and never forwards it")
-  void token() {
+  void token() throws Exception {
     BridgeClient stranger = BridgeClient.connect(vertx, tokenGatewayPort, "stranger");
     stranger.awaitClosed();
     BridgeClient wrong = BridgeClient.connect(vertx, tokenGatewayPort, "wrong", "token=guess");
@@ -197,7 +199,7 @@ class BridgeTest {
       MultiMap headers = nextGuarded();
       assertNotNull(headers);
       assertNull(headers.get("token"), "the token stays in the gateway");
-      assertNull(guarded.poll(), "only the frame with the token came through");
+      assertNull(guarded.poll(QUIET_MS, TimeUnit.MILLISECONDS), "only the frame with the token came through");
     }
   }
 
