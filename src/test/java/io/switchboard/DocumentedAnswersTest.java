@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Op;
+import io.switchboard.registry.Announce;
 import io.switchboard.testing.Await;
 import io.switchboard.testing.ProbeService;
 import io.switchboard.testing.RawWebSocket;
@@ -220,6 +224,56 @@ class DocumentedAnswersTest {
     String greeting = (String) c.next();
     assertTrue(greeting.startsWith("welcome "), greeting);
     assertEquals("/probe first", c.next());
+    c.close();
+  }
+
+  @Test
+  @DisplayName("batching with mixed peers: a gateway that does not announce batch gets one message per frame, "
+    + "a batching gateway reads a peer's single messages too")
+  void mixedBatchAndSingleMessagePeers() throws Exception {
+    // a gateway node of another implementation (as the Python SDK is a service of one): it announces
+    // without "batch" and speaks docs/protocol.md one message per frame
+    String fake = Addresses.gateway("fake" + Long.toString(System.nanoTime(), 36));
+    java.util.concurrent.BlockingQueue<io.vertx.core.eventbus.Message<Object>> pushes =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+    await(vertx.eventBus().consumer(fake, pushes::add).completion());
+    JsonObject announce = Announce.of(Announce.ROLE_GATEWAY, fake, 500);
+    vertx.eventBus().publish(Addresses.REGISTRY, announce);
+    long heartbeat = vertx.setPeriodic(500, id -> vertx.eventBus().publish(Addresses.REGISTRY, announce));
+    try {
+      String sid = fake + ".1";
+      io.vertx.core.eventbus.Message<Object> accepted = await(vertx.eventBus().request(Addresses.service("probe"),
+        new JsonObject().put("service", "probe").put("path", "/probe").put("query", (String) null)
+          .put("remoteAddress", "10.0.0.1:4242").put("headers", new JsonObject()),
+        new io.vertx.core.eventbus.DeliveryOptions().addHeader(Headers.OP, Op.OPEN.wire())
+          .addHeader(Headers.SESSION, sid).addHeader(Headers.GATEWAY, fake)));
+      String instance = accepted.headers().get(Headers.INSTANCE);
+      for (int i = 0; i < 3; i++) {
+        vertx.eventBus().send(instance, "m" + i, new io.vertx.core.eventbus.DeliveryOptions()
+          .addHeader(Headers.OP, Op.TEXT.wire()).addHeader(Headers.SESSION, sid));
+      }
+      for (int i = 0; i < 3; i++) {
+        io.vertx.core.eventbus.Message<Object> push = pushes.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(push != null, "answer " + i + " reached the gateway that does not batch");
+        assertEquals(Op.TEXT.wire(), push.headers().get(Headers.OP), "one message per frame, not a batch");
+        assertEquals(sid, push.headers().get(Headers.SESSION));
+        assertEquals("/probe m" + i, push.body());
+      }
+      vertx.eventBus().send(instance, null, new io.vertx.core.eventbus.DeliveryOptions().addHeader(Headers.OP, Op.CLOSE.wire())
+        .addHeader(Headers.SESSION, sid).addHeader(Headers.CODE, "1000").addHeader(Headers.REASON, "bye"));
+    } finally {
+      vertx.cancelTimer(heartbeat);
+    }
+    // the batching gateway, meanwhile, reads a single (unbatched) push for one of its sessions
+    WsClient c = WsClient.connect(vertx, port, "/probe?greet");
+    String greeting = (String) c.next();
+    String sessionId = greeting.substring("welcome ".length());
+    String node = sessionId.substring(0, sessionId.lastIndexOf('.'));
+    vertx.eventBus().send(Addresses.gateway(node), "a single message", new io.vertx.core.eventbus.DeliveryOptions()
+      .addHeader(Headers.OP, Op.TEXT.wire()).addHeader(Headers.SESSION, sessionId));
+    assertEquals("a single message", c.next());
+    c.send("and a batched answer");
+    assertEquals("/probe and a batched answer", c.next());
     c.close();
   }
 
