@@ -209,7 +209,7 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
-  /** The remote address the client connected from, as the server sees it ("127.0.0.1:port"). */
+  /** This client's own address and port ("127.0.0.1:port"): what the gateway sees as its remote address. */
   public String localAddress() {
     return ws.localAddress().host() + ":" + ws.localAddress().port();
   }
@@ -223,8 +223,4 @@ public final class WsClient implements AutoCloseable {
     client.close();
   }
 
-  /** Waits until the server holds the session: the first message arrives (next() fails if none does). */
-  public Object awaitFirst() {
-    return next();
-  }
 }
