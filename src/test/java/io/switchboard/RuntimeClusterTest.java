@@ -426,14 +426,30 @@ class RuntimeClusterTest {
       s -> s != null && s.getInteger("sessions") == count);
   }
 
+  /**
+   * Waits until both gateway nodes list {@code count} instances of a service: each node keeps its
+   * own directory, and a new connection goes to the next node (round-robin), so four fresh
+   * connections in a row that agree have asked both.
+   */
   private static void awaitInstances(String service, int count) {
-    Await.until(service + " having " + count + " instances", 20_000, () -> serviceEntry(service),
-      s -> s != null && s.getJsonArray("instances").size() == count);
+    Await.until("both gateway nodes knowing " + count + " instances of " + service, 20_000, () -> {
+      for (int i = 0; i < 4; i++) {
+        JsonObject s = serviceEntry(service, HttpClient.newHttpClient());
+        if (s == null || s.getJsonArray("instances").size() != count) {
+          return false;
+        }
+      }
+      return true;
+    });
   }
 
   /** The admin API's entry for a service, or null. */
   private static JsonObject serviceEntry(String service) {
-    for (Object o : new JsonArray(admin("GET", "/admin/services", null, TOKEN).body())) {
+    return serviceEntry(service, http);
+  }
+
+  private static JsonObject serviceEntry(String service, HttpClient client) {
+    for (Object o : new JsonArray(admin(client, "GET", "/admin/services", null, TOKEN).body())) {
       JsonObject s = (JsonObject) o;
       if (s.getString("name").equals(service)) {
         return s;
@@ -448,13 +464,17 @@ class RuntimeClusterTest {
   }
 
   private static HttpResponse<String> admin(String method, String path, String body, String token) {
+    return admin(http, method, path, body, token);
+  }
+
+  private static HttpResponse<String> admin(HttpClient client, String method, String path, String body, String token) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
       .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
     try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new AssertionError(e);
     }
