@@ -59,8 +59,9 @@ class DocumentedAnswersTest {
   @DisplayName("closes with 1013 when the service does not accept the session within limits.openTimeoutMs")
   void openTimeout() {
     int p = deployGateway(new JsonObject().put("limits", new JsonObject().put("openTimeoutMs", OPEN_TIMEOUT_MS)));
-    // the probe holds its onOpen 5 times the timeout: the gateway gives up first
-    WsClient c = WsClient.connect(vertx, p, "/probe?stall=" + 5 * OPEN_TIMEOUT_MS);
+    // the probe holds its onOpen 3 times the timeout (well under the 2 s after which a silent
+    // instance counts as lost): the gateway gives up first
+    WsClient c = WsClient.connect(vertx, p, "/probe?stall=" + 3 * OPEN_TIMEOUT_MS);
     assertEquals(1013, c.awaitClose());
     assertEquals("Service probe did not answer in time", c.closeReason());
     // once the probe's event loop is free again, a session it accepts in time is served
