@@ -57,11 +57,16 @@ class BridgeTest {
   /** Services publish here for each other; no outbound permission names it. */
   private static final String INTERNAL = "probe.internal";
   private static final String TOKEN = "s3cret";
+  /** How long a test watches for something that must not arrive (a window, not a performance figure). */
+  private static final long QUIET_MS = 300;
 
   private static Vertx vertx;
   private static int port;
   private static int bareGatewayPort;
   private static int tokenGatewayPort;
+  private static int limitedGatewayPort;
+  /** Takes requests and never answers them. */
+  private static final String SILENT = "probe.silent";
   private static final AtomicInteger secretCount = new AtomicInteger();
   private static final BlockingQueue<MultiMap> guarded = new LinkedBlockingQueue<>();
 
@@ -82,6 +87,11 @@ class BridgeTest {
     port = deployGateway(permitted);
     bareGatewayPort = deployGateway(null);
     tokenGatewayPort = deployGateway(permitted.copy().put("token", TOKEN));
+    await(vertx.eventBus().consumer(SILENT, m -> { }).completion());
+    limitedGatewayPort = deployGateway(new JsonObject()
+      .put("inbound", new JsonArray().add(new JsonObject().put("address", SILENT)))
+      .put("outbound", new JsonArray().add(new JsonObject().put("addressRegex", "probe\\..+")))
+      .put("maxAddressLength", 20).put("replyTimeoutMs", 300).put("pingTimeoutMs", 5000));
   }
 
   @AfterAll
@@ -121,7 +131,7 @@ class BridgeTest {
 
   @Test
   @DisplayName("refuses a message that fails its permission's match, and lets a matching one through")
-  void messageFailingMatch() {
+  void messageFailingMatch() throws Exception {
     try (BridgeClient browser = BridgeClient.connect(vertx, port, "browser")) {
       browser.send(GUARDED, new JsonObject().put("action", "delete"));
       assertEquals("access_denied", browser.nextError());
@@ -132,13 +142,13 @@ class BridgeTest {
       browser.send(GUARDED, new JsonObject().put("action", "read").put("id", 7));
       MultiMap headers = nextGuarded();
       assertNotNull(headers, "the matching message reached the probe");
-      assertNull(guarded.poll(), "only the matching message reached the probe");
+      assertNull(guarded.poll(QUIET_MS, TimeUnit.MILLISECONDS), "only the matching message reached the probe");
     }
   }
 
   @Test
   @DisplayName("denies everything by default: a gateway without bridge permissions")
-  void defaultDeny() {
+  void defaultDeny() throws Exception {
     try (BridgeClient browser = BridgeClient.connect(vertx, bareGatewayPort, "browser")) {
       browser.send(GUARDED, new JsonObject().put("action", "read"));
       assertEquals("access_denied", browser.nextError());
@@ -150,7 +160,7 @@ class BridgeTest {
     try (BridgeClient browser = BridgeClient.connect(vertx, port, "browser")) {
       browser.send(GUARDED, new JsonObject().put("action", "read"));
       assertNotNull(nextGuarded());
-      assertNull(guarded.poll(), "nothing came through the bare gateway");
+      assertNull(guarded.poll(QUIET_MS, TimeUnit.MILLISECONDS), "nothing came through the bare gateway");
     }
   }
 
@@ -172,7 +182,7 @@ class BridgeTest {
 
   @Test
   @DisplayName("with a token configured, refuses sockets and frames without it, and never forwards it")
-  void token() {
+  void token() throws Exception {
     BridgeClient stranger = BridgeClient.connect(vertx, tokenGatewayPort, "stranger");
     stranger.awaitClosed();
     BridgeClient wrong = BridgeClient.connect(vertx, tokenGatewayPort, "wrong", "token=guess");
@@ -189,7 +199,7 @@ class BridgeTest {
       MultiMap headers = nextGuarded();
       assertNotNull(headers);
       assertNull(headers.get("token"), "the token stays in the gateway");
-      assertNull(guarded.poll(), "only the frame with the token came through");
+      assertNull(guarded.poll(QUIET_MS, TimeUnit.MILLISECONDS), "only the frame with the token came through");
     }
   }
 
@@ -235,6 +245,47 @@ class BridgeTest {
 
       bea.close();
       will.expect(event("{\"type\":\"logoff\",\"name\":\"bea\"}"), update(room, 1));
+    }
+  }
+
+  @Test
+  @DisplayName("refuses to register an address longer than maxAddressLength, and takes one within it")
+  void maxAddressLength() {
+    try (BridgeClient browser = BridgeClient.connect(vertx, limitedGatewayPort, "browser")) {
+      String tooLong = "probe." + "x".repeat(15); // 21 characters
+      browser.register(tooLong);
+      assertEquals("max_address_length_reached", browser.nextError());
+      String fits = "probe." + "y".repeat(14);    // 20 characters
+      browser.register(fits);
+      awaitDelivery(browser, fits);
+      vertx.eventBus().publish(tooLong, "never delivered");
+      vertx.eventBus().publish(fits, "delivered");
+      assertEquals("delivered", browser.nextOn(fits));
+      assertTrue(browser.received().stream().noneMatch(f -> tooLong.equals(f.getString("address"))), browser.received().toString());
+    }
+  }
+
+  @Test
+  @DisplayName("answers a browser's request nobody replies to with a TIMEOUT error after replyTimeoutMs")
+  void replyTimeout() {
+    try (BridgeClient browser = BridgeClient.connect(vertx, limitedGatewayPort, "browser")) {
+      String replyAddress = browser.request(SILENT, new JsonObject().put("q", 1), null);
+      JsonObject err = browser.await("the request's failure", f -> "err".equals(f.getString("type"))
+        && replyAddress.equals(f.getString("address")));
+      assertEquals("TIMEOUT", err.getString("failureType"), err.encode());
+    }
+  }
+
+  @Test
+  @DisplayName("closes a bridge socket that stops pinging for pingTimeoutMs, and keeps one that pings")
+  void pingTimeout() {
+    try (BridgeClient pinging = BridgeClient.connect(vertx, limitedGatewayPort, "pinging")) {
+      // a raw socket on the bridge's transport that never sends the bridge's ping frame
+      WsClient silent = WsClient.connect(vertx, limitedGatewayPort, "/eventbus/websocket", "silent");
+      silent.awaitClose(30_000); // the bridge checks every pingTimeoutMs: closed within twice that
+      String replyAddress = pinging.request(SILENT, new JsonObject(), null);
+      assertEquals("TIMEOUT", pinging.await("an answer on the live socket", f -> replyAddress.equals(f.getString("address")))
+        .getString("failureType"), "the socket that pings every 2 s is still served");
     }
   }
 

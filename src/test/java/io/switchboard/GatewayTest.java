@@ -5,6 +5,7 @@ import static io.switchboard.testing.Await.await;
 import io.switchboard.demo.ChatService;
 import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.testing.Await;
 import io.switchboard.testing.ChatScenario;
 import io.switchboard.testing.ProbeService;
 import io.switchboard.testing.WsClient;
@@ -163,6 +164,9 @@ class GatewayTest {
       assertEquals("/probe2 ping", b.next(), "b got nothing after leaving");
       outsider.send("ping");
       assertEquals("/probe ping", outsider.next(), "the outsider got no group message");
+      a.assertQuiet(300);
+      b.assertQuiet();        // the window above covered all three
+      outsider.assertQuiet();
     }
   }
 
@@ -194,19 +198,7 @@ class GatewayTest {
   }
 
   private static void awaitNoSessions() {
-    long deadline = System.currentTimeMillis() + WsClient.TIMEOUT_MS;
-    while (gatewaySessions() != 0) {
-      assertTrue(System.currentTimeMillis() < deadline, "sessions left open: " + gatewaySessions());
-    }
-  }
-
-  private static int gatewaySessions() {
-    try {
-      Thread.sleep(10);
-      return await(gateway.sessionCount());
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+    Await.until("no session left on the gateway", WsClient.TIMEOUT_MS, () -> await(gateway.sessionCount()), n -> n == 0);
   }
 
   private static Throwable assertFails(io.vertx.core.Future<?> f) {

@@ -1,5 +1,6 @@
 package io.switchboard;
 
+import io.switchboard.testing.Await;
 import io.switchboard.testing.JvmProcess;
 import io.switchboard.testing.TestCluster;
 import io.switchboard.testing.WsClient;
@@ -29,6 +30,8 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -56,6 +59,8 @@ class RuntimeClusterTest {
   @BeforeAll
   static void startGateway() throws IOException {
     vertx = Vertx.vertx();
+    // a fixed free port, not 0: the two gateway nodes (-instances 2) must share one port, and
+    // Vert.x gives each server asked for port 0 a port of its own
     port = TestCluster.freePort();
     Path dir = Files.createDirectories(Path.of("target", "runtime-test"));
     Path gatewayConf = dir.resolve("gateway.json");
@@ -135,6 +140,14 @@ class RuntimeClusterTest {
       assertEquals("joined room", c.next());
     }
     assertEquals(2, instances.size(), "sessions spread over both instances: " + instances);
+    // each of the two gateway nodes sends a new session to the instance with the fewest of its own
+    // sessions, so the two instances' totals differ by at most one per node
+    Map<String, Integer> perInstance = new java.util.HashMap<>();
+    for (WsClient c : rebindClients) {
+      perInstance.merge(who(c), 1, Integer::sum);
+    }
+    List<Integer> counts = new ArrayList<>(perInstance.values());
+    assertTrue(Math.abs(counts.get(0) - counts.get(1)) <= 2, "fewest-sessions balancing over two nodes: " + perInstance);
     rebindClients.get(0).send("publish:room:to everyone");
     for (WsClient c : rebindClients) {
       assertEquals("to everyone", c.next(), "group message reached every member on both instances");
@@ -169,11 +182,13 @@ class RuntimeClusterTest {
     assertFalse(loadOnB.isEmpty());
     // about 2 000 messages a second through the gateway while the other services JVM dies
     int perClient = 2000;
+    java.util.concurrent.atomic.AtomicInteger loadSent = new java.util.concurrent.atomic.AtomicInteger();
     Thread load = new Thread(() -> {
       for (int i = 0; i < perClient; i++) {
         for (WsClient c : loadOnB) {
           c.send("ping-" + i);
         }
+        loadSent.incrementAndGet();
         if (i % 20 == 19) {
           try {
             Thread.sleep(30);
@@ -192,7 +207,7 @@ class RuntimeClusterTest {
     }
     assertFalse(rebindOnA.isEmpty());
     load.start();
-    Thread.sleep(800);
+    Await.until("the load under way", 30_000, () -> loadSent.get() >= perClient / 5);
     long killed = System.nanoTime();
     servicesA.kill();
     // sent to the dead instance before the gateway can know: replayed to the new one after the rebind
@@ -255,7 +270,7 @@ class RuntimeClusterTest {
 
   @Test
   @Order(6)
-  @DisplayName("deploys and undeploys a service through the admin API and the launcher's commands")
+  @DisplayName("deploys and undeploys a service through the admin API, and a killed gateway's sessions end in the service")
   void adminDeployments() throws Exception {
     host = JvmProcess.launch("runtime-host", cluster.jvmArgs(), Map.of(),
       "run", "io.switchboard.service.ServiceHost", "-conf", "{\"services\":[]}", "-cluster");
@@ -272,22 +287,25 @@ class RuntimeClusterTest {
     assertTrue(who(c).startsWith("switchboard.service.rtadmin."));
 
     // A second gateway JVM is killed: the service hears that its sessions there are gone.
-    int port2 = TestCluster.freePort();
     try (JvmProcess gateway2 = JvmProcess.launch("runtime-gateway-2", cluster.jvmArgs(),
-      Map.of("SWITCHBOARD_PORT", Integer.toString(port2), "SWITCHBOARD_HOST", "127.0.0.1"),
+      Map.of("SWITCHBOARD_PORT", "0", "SWITCHBOARD_HOST", "127.0.0.1"),
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster")) {
+      // one node on any free port, read back from its ready line: no port can be taken in between
+      int port2 = Integer.parseInt(gateway2.await("Gateway node \\S+ ready on http://[^:]+:(\\d+)/", 60_000).group(1));
       gateway2.await("Succeeded in deploying verticle", 60_000);
-      long deadline = System.currentTimeMillis() + 20_000;
-      WsClient viaGateway2 = null;
-      while (viaGateway2 == null) {
+      WsClient viaGateway2 = Await.until("the second gateway routing /rt/admin", 20_000, () -> {
+        WsClient c2 = WsClient.connect(vertx, port2, "/rt/admin");
         try {
-          viaGateway2 = WsClient.connect(vertx, port2, "/rt/admin");
-          who(viaGateway2);
-        } catch (AssertionError notYet) {
-          viaGateway2 = null;
-          assertTrue(System.currentTimeMillis() < deadline, "the second gateway never routed /rt/admin");
+          c2.send("who");
+          if (c2.poll(2_000) != null) {
+            return c2;
+          }
+        } catch (AssertionError | RuntimeException e) {
+          // not routed yet
         }
-      }
+        c2.close();
+        return null;
+      }, java.util.Objects::nonNull);
       awaitSessions("rtadmin", 2);
       gateway2.kill();
       long killed = System.nanoTime();
@@ -296,10 +314,6 @@ class RuntimeClusterTest {
         (System.nanoTime() - killed) / 1_000_000);
     }
 
-    JvmProcess cli = JvmProcess.launch("runtime-cli-services", List.of(), Map.of("SWITCHBOARD_ADMIN_TOKEN", TOKEN),
-      "services", "--url", "http://127.0.0.1:" + port);
-    assertEquals(0, cli.awaitExit(30_000), cli.output());
-    assertTrue(cli.output().contains("rtadmin") && cli.output().contains("/rt/admin"), cli.output());
 
     assertEquals(400, admin("POST", "/admin/deployments", "{\"verticle\":\"com.example.Nope\"}", TOKEN).statusCode());
     HttpResponse<String> badConfig = admin("POST", "/admin/deployments", new JsonObject()
@@ -317,6 +331,77 @@ class RuntimeClusterTest {
     assertEquals(404, admin("DELETE", "/admin/deployments/" + id, null, TOKEN).statusCode());
   }
 
+  @Test
+  @Order(7)
+  @DisplayName("runs the launcher's services, deploy and undeploy commands against the admin API")
+  void launcherCommands() {
+    String conf = new JsonObject().put("name", "rtcli").put("paths", new JsonArray().add("/rt/cli")).encode();
+    JvmProcess deploy = cli("deploy", "deploy", "io.switchboard.testing.ProbeService", "-conf", conf);
+    assertEquals(0, deploy.awaitExit(30_000), deploy.output());
+    java.util.regex.Matcher created = java.util.regex.Pattern.compile("(\\S+:\\S+)").matcher(deploy.output());
+    String id = null;
+    while (created.find()) {
+      if (!created.group(1).startsWith("http")) {
+        id = created.group(1); // the deployment id, host:deployment
+      }
+    }
+    assertTrue(id != null, "deploy printed the deployment id: " + deploy.output());
+    awaitStatus("/rt/cli", 0);
+    try (WsClient c = WsClient.connect(vertx, port, "/rt/cli")) {
+      assertTrue(who(c).startsWith("switchboard.service.rtcli."), "the deployed service serves its path");
+    }
+    JvmProcess services = cli("services", "services");
+    assertEquals(0, services.awaitExit(30_000), services.output());
+    assertTrue(services.output().contains("rtcli") && services.output().contains("/rt/cli"), services.output());
+    JvmProcess undeploy = cli("undeploy", "undeploy", id);
+    assertEquals(0, undeploy.awaitExit(30_000), undeploy.output());
+    assertTrue(undeploy.output().contains(id), undeploy.output());
+    awaitStatus("/rt/cli", 404);
+    JvmProcess again = cli("undeploy-again", "undeploy", id);
+    assertNotEquals(0, again.awaitExit(30_000), "undeploying a gone deployment fails: " + again.output());
+  }
+
+  @Test
+  @Order(8)
+  @DisplayName("on SIGTERM of the gateway JVM, closes its sessions with 1001, refuses new upgrades (503) and exits")
+  void gatewaySigterm() throws Exception {
+    JsonObject probe = new JsonObject().put("verticle", "io.switchboard.testing.ProbeService")
+      .put("config", new JsonObject().put("name", "rtterm").put("paths", new JsonArray().add("/rt/term")));
+    assertEquals(201, admin("POST", "/admin/deployments", probe.encode(), TOKEN).statusCode());
+    awaitStatus("/rt/term", 0);
+    WsClient polite = WsClient.connect(vertx, port, "/rt/term", "polite");
+    assertTrue(who(polite).startsWith("switchboard.service.rtterm."));
+    // a client that never answers a close frame holds its gateway node in shutdown until it is dropped
+    try (io.switchboard.testing.RawWebSocket deaf = io.switchboard.testing.RawWebSocket.open(port, "/rt/term")) {
+      deaf.frame(io.switchboard.testing.RawWebSocket.TEXT, "who".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      deaf.readText();
+      gateway.terminate(); // SIGTERM
+      assertEquals(1001, polite.awaitClose());
+      assertEquals("Gateway shutting down", polite.closeReason());
+      assertEquals(1001, deaf.awaitCloseCode());
+      int status;
+      try {
+        status = io.switchboard.testing.RawWebSocket.handshakeStatus(port, io.switchboard.testing.RawWebSocket.head("GET", "/rt/term"));
+      } catch (java.net.ConnectException refused) {
+        status = -1; // the node holding the deaf client may close its port first: refused is a refusal too
+      }
+      assertTrue(status == 503 || status == -1, "an upgrade during shutdown got " + status + ", not 503 or refused");
+      System.out.printf("upgrade during the gateway's shutdown: %s%n", status == 503 ? "503" : "connection refused");
+    }
+    int exit = gateway.awaitExit(30_000);
+    System.out.printf("gateway JVM exited with %d after SIGTERM%n", exit);
+    assertTrue(gateway.printed(l -> l.contains("Gateway node")), "the gateway ran");
+    assertThrows(AssertionError.class, () -> WsClient.upgradeStatus(vertx, port, "/rt/term"), "nothing listens any more");
+  }
+
+  /** The launcher's admin command in its own JVM, against this test's gateway. */
+  private static JvmProcess cli(String name, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--url", "http://127.0.0.1:" + port));
+    return JvmProcess.launch("runtime-cli-" + name, List.of(), Map.of("SWITCHBOARD_ADMIN_TOKEN", TOKEN),
+      all.toArray(new String[0]));
+  }
+
   private static String who(WsClient c) {
     c.send("who");
     return (String) c.next();
@@ -326,67 +411,70 @@ class RuntimeClusterTest {
     return process.await("Service " + service + " ready at (\\S+)", 1000).group(1);
   }
 
-  /** Polls an upgrade until it gets {@code status} (0: accepted). */
+  /**
+   * Polls an upgrade until it gets {@code status} (0: accepted, 101). A connection that gets no
+   * HTTP answer at all (refused: the gateway is not listening) is never taken for either.
+   */
   private static void awaitStatus(String path, int status) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      int got;
-      try {
-        got = WsClient.rejectedStatus(vertx, port, path);
-      } catch (AssertionError accepted) {
-        got = 0;
-      }
-      if (got == status) {
-        return;
-      }
-      assertTrue(System.currentTimeMillis() < deadline, path + " still answers " + got + ", not " + status);
-    }
+    int want = status == 0 ? 101 : status;
+    Await.until(path + " answering " + want, 20_000, () -> WsClient.upgradeStatus(vertx, port, path), got -> got == want);
   }
 
   /** Waits until the admin API reports {@code count} live sessions of a service (as its instances announce). */
   private static void awaitSessions(String service, int count) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      for (Object o : new JsonArray(admin("GET", "/admin/services", null, TOKEN).body())) {
-        JsonObject s = (JsonObject) o;
-        if (s.getString("name").equals(service) && s.getInteger("sessions") == count) {
-          return;
-        }
-      }
-      assertTrue(System.currentTimeMillis() < deadline, service + " never had " + count + " sessions");
-    }
+    Await.until(service + " having " + count + " sessions", 20_000, () -> serviceEntry(service),
+      s -> s != null && s.getInteger("sessions") == count);
   }
 
+  /**
+   * Waits until both gateway nodes list {@code count} instances of a service: each node keeps its
+   * own directory, and a new connection goes to the next node (round-robin), so four fresh
+   * connections in a row that agree have asked both.
+   */
   private static void awaitInstances(String service, int count) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      JsonArray services = new JsonArray(admin("GET", "/admin/services", null, TOKEN).body());
-      for (Object o : services) {
-        JsonObject s = (JsonObject) o;
-        if (s.getString("name").equals(service) && s.getJsonArray("instances").size() == count) {
-          return;
+    Await.until("both gateway nodes knowing " + count + " instances of " + service, 20_000, () -> {
+      for (int i = 0; i < 4; i++) {
+        JsonObject s = serviceEntry(service, HttpClient.newHttpClient());
+        if (s == null || s.getJsonArray("instances").size() != count) {
+          return false;
         }
       }
-      assertTrue(System.currentTimeMillis() < deadline, service + " never had " + count + " instances: " + services);
+      return true;
+    });
+  }
+
+  /** The admin API's entry for a service, or null. */
+  private static JsonObject serviceEntry(String service) {
+    return serviceEntry(service, http);
+  }
+
+  private static JsonObject serviceEntry(String service, HttpClient client) {
+    for (Object o : new JsonArray(admin(client, "GET", "/admin/services", null, TOKEN).body())) {
+      JsonObject s = (JsonObject) o;
+      if (s.getString("name").equals(service)) {
+        return s;
+      }
     }
+    return null;
   }
 
   /** Waits until the admin API lists a node whose id contains {@code text}. */
   private static void awaitNode(String text) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!admin("GET", "/admin/nodes", null, TOKEN).body().contains(text)) {
-      assertTrue(System.currentTimeMillis() < deadline, "no node " + text);
-    }
+    Await.until("a node " + text, 20_000, () -> admin("GET", "/admin/nodes", null, TOKEN).body(), b -> b.contains(text));
   }
 
   private static HttpResponse<String> admin(String method, String path, String body, String token) {
+    return admin(http, method, path, body, token);
+  }
+
+  private static HttpResponse<String> admin(HttpClient client, String method, String path, String body, String token) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
       .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
     try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new AssertionError(e);
     }

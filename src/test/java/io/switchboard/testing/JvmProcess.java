@@ -30,6 +30,8 @@ public final class JvmProcess implements AutoCloseable {
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
   private final long startedAt = System.nanoTime();
+  /** Copies the output into {@link #lines}; it ends when the process closed its output. */
+  private final Thread reader;
 
   private record Waiter(Pattern pattern, CompletableFuture<Matcher> found) {
   }
@@ -39,7 +41,7 @@ public final class JvmProcess implements AutoCloseable {
     this.process = process;
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
-    Thread reader = new Thread(() -> pump(log), name + "-output");
+    reader = new Thread(() -> pump(log), name + "-output");
     reader.setDaemon(true);
     reader.start();
   }
@@ -123,8 +125,14 @@ public final class JvmProcess implements AutoCloseable {
         try {
           return w.found.get(200, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-          if (!process.isAlive() || System.currentTimeMillis() > deadline) {
-            Thread.sleep(100); // let the pump drain the last lines
+          if (!process.isAlive()) {
+            drainOutput();
+            if (w.found.isDone()) {
+              return w.found.get();
+            }
+            throw new IllegalStateException("the process exited with " + process.exitValue());
+          }
+          if (System.currentTimeMillis() > deadline) {
             throw e;
           }
         }
@@ -152,11 +160,25 @@ public final class JvmProcess implements AutoCloseable {
       if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
         throw new AssertionError(name + " did not exit within " + timeoutMs + " ms; output:\n" + output());
       }
-      Thread.sleep(50); // let the pump drain the last lines
+      drainOutput();
       return process.exitValue();
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** Once the process has exited: waits for the reader to copy its last lines (bounded). */
+  private void drainOutput() throws InterruptedException {
+    reader.join(5_000);
+  }
+
+  /** Sends SIGTERM (what {@code kill <pid>} does) without waiting. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   /** Milliseconds since this process was started. */

@@ -47,6 +47,16 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
+  /** Sends a request head as given and returns the whole answer head: status and headers. */
+  public static RawWebSocket handshake(int port, String... headLines) throws IOException {
+    try (RawWebSocket ws = new RawWebSocket(port)) {
+      ws.out.write((String.join("\r\n", headLines) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      ws.out.flush();
+      ws.status = ws.readStatus();
+      return ws;
+    }
+  }
+
   /** A standard handshake head for {@code path}, plus extra header lines. */
   public static String[] head(String method, String path, String... extra) {
     String[] base = {method + " " + path + " HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
@@ -73,6 +83,9 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** The handshake's status, for {@link #connectFrom}. */
   public int status;
+
+  /** The response headers of the handshake, names in lower case (the last value of each). */
+  public final java.util.Map<String, String> headers = new java.util.HashMap<>();
 
   /** Opens a WebSocket on {@code path} with a correct handshake from a local address (null: any). */
   public static RawWebSocket open(int port, String path, String localAddress) throws IOException {
@@ -157,16 +170,39 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** Reads the next data frame's payload as text (skipping pings). */
+  /**
+   * Reads the next data frame's payload as text (skipping pings). Fails with an
+   * {@link IOException} when the server closes or the connection ends first, and with an
+   * {@link AssertionError} when nothing arrives within 10 s.
+   */
   public String readText() throws IOException {
+    try {
+      return readTextFrame();
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("no frame within 10 s", e);
+    }
+  }
+
+  private String readTextFrame() throws IOException {
     while (true) {
       int b0 = in.read();
       int b1 = in.read();
+      if (b0 < 0 || b1 < 0) {
+        throw new java.io.EOFException("the connection ended before a data frame arrived");
+      }
       long len = b1 & 0x7f;
       if (len == 126) {
-        len = (in.read() << 8) | in.read();
+        len = (readByte() << 8) | readByte();
+      } else if (len == 127) {
+        len = 0;
+        for (int i = 0; i < 8; i++) {
+          len = (len << 8) | readByte();
+        }
       }
       byte[] payload = in.readNBytes((int) len);
+      if (payload.length < len) {
+        throw new java.io.EOFException("the connection ended inside a frame");
+      }
       int opcode = b0 & 0x0f;
       if (opcode == TEXT || opcode == BINARY) {
         return new String(payload, StandardCharsets.UTF_8);
@@ -175,6 +211,14 @@ public final class RawWebSocket implements AutoCloseable {
         throw new IOException("closed by the server");
       }
     }
+  }
+
+  private int readByte() throws IOException {
+    int b = in.read();
+    if (b < 0) {
+      throw new java.io.EOFException("the connection ended inside a frame header");
+    }
+    return b;
   }
 
   /** The underlying socket, e.g. to stop reading from it. */
@@ -196,8 +240,13 @@ public final class RawWebSocket implements AutoCloseable {
     StringBuilder header = new StringBuilder();
     while ((c = in.read()) >= 0) {
       if (c == '\n') {
-        if (header.toString().trim().isEmpty()) {
+        String h = header.toString().trim();
+        if (h.isEmpty()) {
           break;
+        }
+        int colon = h.indexOf(':');
+        if (colon > 0) {
+          headers.put(h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), h.substring(colon + 1).trim());
         }
         header.setLength(0);
       } else {

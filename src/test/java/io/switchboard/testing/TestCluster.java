@@ -30,12 +30,23 @@ public final class TestCluster {
     }
   }
 
+  /** This cluster's Hazelcast XML, e.g. for {@code SWITCHBOARD_CLUSTER_CONFIG}. */
+  public Path configFile() {
+    return config.toAbsolutePath();
+  }
+
   /** The JVM flags that make a launched process join this cluster. */
   public List<String> jvmArgs() {
     return List.of("-Dvertx.hazelcast.config=" + config.toAbsolutePath());
   }
 
-  /** A random base port with ten free ports above it, so concurrent test clusters never collide. */
+  /**
+   * A random base port with ten free ports above it, so concurrent test clusters rarely meet.
+   * Hazelcast's TCP-IP join needs its member ports known in advance, so port 0 cannot be used.
+   * The ports are released before the JVMs bind them; a collision in between is harmless: a
+   * member whose port is taken moves to the next (port auto-increment, 10 tries), and a member of
+   * another cluster found there is refused, as every test cluster has its own cluster name.
+   */
   private static int basePort() {
     java.util.Random random = new java.util.Random();
     for (int attempt = 0; attempt < 100; attempt++) {
@@ -55,7 +66,12 @@ public final class TestCluster {
     throw new AssertionError("no free port range for a test cluster");
   }
 
-  /** A free TCP port on loopback. */
+  /**
+   * A TCP port free at the time of the call. Only for servers that must share a fixed port (a
+   * gateway JVM with {@code -instances 2}); a server that may take port 0 should, and report the
+   * port it got. If another process takes the port in between, the gateway fails to start with
+   * "port in use" and the test fails loudly; nothing is silently misrouted.
+   */
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

@@ -17,7 +17,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -50,8 +49,13 @@ public final class WsClient implements AutoCloseable {
   }
 
   public static WsClient connect(Vertx vertx, int port, String path, String name) {
+    return connect(vertx, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path), name);
+  }
+
+  /** Connects with options as given (headers, subprotocols). */
+  public static WsClient connect(Vertx vertx, WebSocketConnectOptions options, String name) {
+    String path = options.getURI();
     WebSocketClient client = vertx.createWebSocketClient();
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
     try {
       // handlers are set on the event loop as the handshake completes, so no early frame is lost
       return client.connect(options).map(ws -> new WsClient(name, client, ws))
@@ -79,6 +83,29 @@ public final class WsClient implements AutoCloseable {
     throw new AssertionError("upgrade to " + path + " was accepted");
   }
 
+  /**
+   * The answer to an upgrade: 101 when accepted (the socket is closed again at once), else the
+   * HTTP status. A connection that fails without an HTTP answer (refused, reset) throws.
+   */
+  public static int upgradeStatus(Vertx vertx, int port, String path) {
+    WebSocketClient client = vertx.createWebSocketClient();
+    try {
+      WebSocket ws = client.connect(port, "127.0.0.1", path).toCompletionStage().toCompletableFuture()
+        .get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      ws.close();
+      return 101;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof UpgradeRejectedException) {
+        return ((UpgradeRejectedException) e.getCause()).getStatus();
+      }
+      throw new AssertionError("upgrade to " + path + " failed without a status: " + e.getCause(), e);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    } finally {
+      client.close();
+    }
+  }
+
   public void send(String text) {
     ws.writeTextMessage(text);
   }
@@ -99,6 +126,15 @@ public final class WsClient implements AutoCloseable {
         fail(name + ": no message within " + TIMEOUT_MS + " ms");
       }
       return m;
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next message within {@code timeoutMs}, or null: for polling with {@link Await#until}. */
+  public Object poll(long timeoutMs) {
+    try {
+      return received.poll(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
@@ -133,10 +169,15 @@ public final class WsClient implements AutoCloseable {
 
   /** Waits for the socket to close; returns the close code. */
   public short awaitClose() {
+    return awaitClose(TIMEOUT_MS);
+  }
+
+  /** Waits up to {@code timeoutMs} for the socket to close; returns the close code. */
+  public short awaitClose(long timeoutMs) {
     try {
-      return closed.get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      return closed.get(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new AssertionError(name + ": socket did not close within " + TIMEOUT_MS + " ms", e);
+      throw new AssertionError(name + ": socket did not close within " + timeoutMs + " ms", e);
     }
   }
 
@@ -153,6 +194,26 @@ public final class WsClient implements AutoCloseable {
     assertEquals(List.of(), new ArrayList<>(received), name + ": unexpected messages");
   }
 
+  /**
+   * Asserts that nothing else arrives within {@code windowMs}: a negative check, so it can only
+   * watch a window (the window is not a performance assertion; longer only makes it stricter).
+   */
+  public void assertQuiet(long windowMs) {
+    try {
+      Object m = received.poll(windowMs, TimeUnit.MILLISECONDS);
+      if (m != null) {
+        fail(name + ": expected nothing more, got " + m + (received.isEmpty() ? "" : " and " + received));
+      }
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** This client's own address and port ("127.0.0.1:port"): what the gateway sees as its remote address. */
+  public String localAddress() {
+    return ws.localAddress().host() + ":" + ws.localAddress().port();
+  }
+
   @Override
   public void close() {
     if (!ws.isClosed()) {
@@ -162,10 +223,4 @@ public final class WsClient implements AutoCloseable {
     client.close();
   }
 
-  /** Waits until the server holds the session: the first message arrives. */
-  public Object awaitFirst() {
-    Object m = next();
-    assertNotNull(m);
-    return m;
-  }
 }
