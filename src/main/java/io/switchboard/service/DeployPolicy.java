@@ -36,6 +36,16 @@ final class DeployPolicy {
     this.loader = loader;
   }
 
+  /** Whether {@code name} is a class this loader finds. */
+  static boolean isClass(String name, ClassLoader loader) {
+    try {
+      Class.forName(name, false, loader);
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
   /** {@code null} when {@code verticle} may be deployed, else why not. */
   Refusal check(String verticle) {
     if (!CLASS_NAME.matcher(verticle).matches()) {
@@ -65,7 +75,7 @@ final class DeployPolicy {
           return null;
         }
       } catch (ClassNotFoundException | LinkageError e) {
-        // a listed class that is not on the classpath allows nothing
+        // checked when the host started: cannot happen
       }
     }
     return forbidden(verticle, "not in this service host's allowedVerticles " + allowed);

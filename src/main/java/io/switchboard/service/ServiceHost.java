@@ -72,8 +72,14 @@ public class ServiceHost extends VerticleBase {
     try {
       ConfigReader conf = new ConfigReader("service host config", config(), System.getenv());
       JsonArray services = conf.array("services");
-      policy = new DeployPolicy(conf.strings("allowedVerticles", DEFAULT_ALLOWED_VERTICLES),
-        Thread.currentThread().getContextClassLoader());
+      List<String> allowed = conf.strings("allowedVerticles", DEFAULT_ALLOWED_VERTICLES);
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      for (String name : allowed) {
+        if (!DeployPolicy.isClass(name, loader)) {
+          throw conf.fail("allowedVerticles", "must name classes on the classpath", name);
+        }
+      }
+      policy = new DeployPolicy(allowed, loader);
       conf.rejectUnknownKeys();
       for (int i = 0; i < services.size(); i++) {
         if (!(services.getValue(i) instanceof JsonObject)) {
