@@ -1,5 +1,6 @@
 package io.switchboard.demo;
 
+import io.switchboard.config.ConfigReader;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Headers;
 import io.switchboard.service.ServiceVerticle;
@@ -40,6 +41,12 @@ import java.util.Set;
  * are published on {@link #roomAddress(String) demo.chat.room.<room>}, room creations and counts
  * on {@link #LOBBY_ADDRESS}. A bridge user is its bridge socket: it leaves its room when the
  * socket closes. Like the rooms, bridge users belong to one instance: run one.
+ *
+ * <p><b>Bounds</b> (config keys, defaults below): at most {@code maxRooms} rooms, room names of
+ * at most {@code maxRoomNameLength} characters, user names of at most {@code maxUserNameLength},
+ * messages of at most {@code maxMessageLength}, and a listing of the first {@code maxListedRooms}
+ * rooms. A command over a bound is refused with a {@code notice}, e.g.
+ * {@code {"type":"notice","notice":"Room names are at most 64 characters."}}; the session lives on.
  */
 public class ChatService extends ServiceVerticle {
 
@@ -50,6 +57,17 @@ public class ChatService extends ServiceVerticle {
   /** The prefix of the per-room addresses bridge pages register on. */
   public static final String ROOM_ADDRESS_PREFIX = "demo.chat.room.";
 
+  /** Most rooms the instance keeps; a create beyond it gets a notice. */
+  public static final int DEFAULT_MAX_ROOMS = 1000;
+  /** Longest room name, in characters. */
+  public static final int DEFAULT_MAX_ROOM_NAME_LENGTH = 64;
+  /** Longest user name, in characters. */
+  public static final int DEFAULT_MAX_USER_NAME_LENGTH = 32;
+  /** Longest chat message, in characters. */
+  public static final int DEFAULT_MAX_MESSAGE_LENGTH = 4096;
+  /** Most rooms a listing shows (the first ones created); the others can still be joined by name. */
+  public static final int DEFAULT_MAX_LISTED_ROOMS = 200;
+
   private static final String ALL = "all";
   private static final String NAMED = "named";
 
@@ -57,6 +75,11 @@ public class ChatService extends ServiceVerticle {
   private final Map<String, Set<Chatter>> rooms = new LinkedHashMap<>();
   private final Map<String, Chatter> chatters = new HashMap<>();
   private final Map<String, BridgeChatter> bridgeChatters = new HashMap<>();
+  private int maxRooms;
+  private int maxRoomNameLength;
+  private int maxUserNameLength;
+  private int maxMessageLength;
+  private int maxListedRooms;
 
   /** A member of the chat: a WebSocket session or a bridge socket. */
   private abstract static class Chatter {
@@ -110,6 +133,15 @@ public class ChatService extends ServiceVerticle {
     return "chat";
   }
 
+  @Override
+  protected void configure(ConfigReader conf) {
+    maxRooms = conf.integer("maxRooms", DEFAULT_MAX_ROOMS, 1, 1_000_000);
+    maxRoomNameLength = conf.integer("maxRoomNameLength", DEFAULT_MAX_ROOM_NAME_LENGTH, 1, 10_000);
+    maxUserNameLength = conf.integer("maxUserNameLength", DEFAULT_MAX_USER_NAME_LENGTH, 1, 10_000);
+    maxMessageLength = conf.integer("maxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH, 1, 1_000_000);
+    maxListedRooms = conf.integer("maxListedRooms", DEFAULT_MAX_LISTED_ROOMS, 0, 1_000_000);
+  }
+
   /** The address a room's events are published on for bridge pages. */
   public static String roomAddress(String room) {
     return ROOM_ADDRESS_PREFIX + room;
@@ -139,6 +171,10 @@ public class ChatService extends ServiceVerticle {
     }
     if (chatter.name == null) {
       if ("name".equals(type(msg)) && msg.getValue("name") instanceof String) {
+        if (msg.getString("name").length() > maxUserNameLength) {
+          chatter.send(notice("Names are at most " + maxUserNameLength + " characters."));
+          return;
+        }
         chatter.name = msg.getString("name");
         session.join(NAMED);
       } else {
@@ -168,6 +204,10 @@ public class ChatService extends ServiceVerticle {
       request.reply(new JsonArray().add(nameQuery()));
       return;
     }
+    if (msg.getString("name").length() > maxUserNameLength) {
+      request.reply(new JsonArray().add(notice("Names are at most " + maxUserNameLength + " characters.")));
+      return;
+    }
     BridgeChatter chatter = bridgeChatters.computeIfAbsent(socket, s -> new BridgeChatter());
     chatter.name = msg.getString("name");
     chatter.reply = new JsonArray();
@@ -190,11 +230,18 @@ public class ChatService extends ServiceVerticle {
   /** The commands of a named chatter. */
   private void command(Chatter chatter, JsonObject msg) {
     String type = type(msg);
-    if ("join".equals(type) && msg.getValue("chatroom") instanceof String) {
+    if (("join".equals(type) || "create".equals(type)) && msg.getValue("chatroom") instanceof String
+      && msg.getString("chatroom").length() > maxRoomNameLength) {
+      chatter.send(notice("Room names are at most " + maxRoomNameLength + " characters."));
+    } else if ("join".equals(type) && msg.getValue("chatroom") instanceof String) {
       join(chatter, msg.getString("chatroom"));
     } else if ("create".equals(type) && msg.getValue("chatroom") instanceof String) {
-      create(msg.getString("chatroom"));
+      create(chatter, msg.getString("chatroom"));
     } else if ("message".equals(type) && chatter.room != null && msg.getValue("message") instanceof String) {
+      if (msg.getString("message").length() > maxMessageLength) {
+        chatter.send(notice("Messages are at most " + maxMessageLength + " characters."));
+        return;
+      }
       toRoom(chatter.room, event(new JsonObject()
         .put("type", "message").put("name", chatter.name).put("message", msg.getString("message"))), null);
     }
@@ -203,7 +250,7 @@ public class ChatService extends ServiceVerticle {
   private void join(Chatter chatter, String room) {
     Set<Chatter> members = rooms.get(room);
     if (members == null) {
-      chatter.send(new JsonObject().put("type", "notice").put("notice", "Chatroom " + room + " not found."));
+      chatter.send(notice("Chatroom " + room + " not found."));
       return;
     }
     if (chatter.room != null) {
@@ -231,7 +278,14 @@ public class ChatService extends ServiceVerticle {
     publishCount(room, members.size());
   }
 
-  private void create(String room) {
+  private void create(Chatter chatter, String room) {
+    if (rooms.containsKey(room)) {
+      return;
+    }
+    if (rooms.size() >= maxRooms) {
+      chatter.send(notice("There are " + maxRooms + " chatrooms already; no more can be created."));
+      return;
+    }
     if (rooms.putIfAbsent(room, new LinkedHashSet<>()) == null) {
       toLobby(NAMED, event(new JsonObject().put("type", "newchatroom").put("name", room)));
     }
@@ -260,7 +314,12 @@ public class ChatService extends ServiceVerticle {
 
   private JsonArray listing() {
     JsonArray list = new JsonArray();
-    rooms.forEach((room, members) -> list.add(new JsonArray().add(room).add(members.size())));
+    for (Map.Entry<String, Set<Chatter>> room : rooms.entrySet()) {
+      if (list.size() >= maxListedRooms) {
+        break;
+      }
+      list.add(new JsonArray().add(room.getKey()).add(room.getValue().size()));
+    }
     return list;
   }
 
@@ -270,6 +329,10 @@ public class ChatService extends ServiceVerticle {
 
   private static String type(JsonObject msg) {
     return msg.getValue("type") instanceof String ? msg.getString("type") : null;
+  }
+
+  private static JsonObject notice(String text) {
+    return new JsonObject().put("type", "notice").put("notice", text);
   }
 
   private static JsonObject nameQuery() {

@@ -1,5 +1,7 @@
 package io.switchboard.service;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.switchboard.config.ConfigException;
 import io.switchboard.config.ConfigReader;
 import io.switchboard.protocol.Addresses;
@@ -37,6 +39,13 @@ import java.util.UUID;
  * if one fails, the host fails with that entry's error. {@code "services": []} makes a host that
  * only waits for deployments.
  *
+ * <p>Deployments asked at run time take an inline {@code config} only (never a file) and are
+ * limited to {@code allowedVerticles}: classes that are, or extend, one of the listed classes
+ * (default {@link #DEFAULT_ALLOWED_VERTICLES}: every {@link ServiceVerticle}). Source files,
+ * {@code prefix:} factory names, and the gateway, TCP bridge or service host classes (unless
+ * listed by exact name) are refused with {@link #FAILURE_FORBIDDEN}. The entries of
+ * {@code services} are the operator's own and are not checked.
+ *
  * <pre>launcher/vertx run io.switchboard.service.ServiceHost -conf conf/services.json -cluster</pre>
  */
 public class ServiceHost extends VerticleBase {
@@ -46,11 +55,16 @@ public class ServiceHost extends VerticleBase {
   public static final long DEFAULT_HEARTBEAT_MS = 1000;
   /** Failure code of a deploy command the host refuses: the admin API answers it as 400. */
   public static final int FAILURE_BAD_REQUEST = 400;
+  /** Failure code of a deploy the host's {@code allowedVerticles} do not allow: the admin API answers 403. */
+  public static final int FAILURE_FORBIDDEN = 403;
+  /** The verticles a host deploys at run time unless its config says otherwise: any Switchboard service. */
+  public static final List<String> DEFAULT_ALLOWED_VERTICLES = List.of(ServiceVerticle.class.getName());
   /** Failure code of an undeploy for an unknown deployment: the admin API answers it as 404. */
   public static final int FAILURE_NOT_FOUND = 404;
 
   private final Map<String, JsonObject> deployments = new LinkedHashMap<>();
   private Announcer announcer;
+  private DeployPolicy policy;
 
   @Override
   public Future<?> start() {
@@ -58,13 +72,21 @@ public class ServiceHost extends VerticleBase {
     try {
       ConfigReader conf = new ConfigReader("service host config", config(), System.getenv());
       JsonArray services = conf.array("services");
+      List<String> allowed = conf.strings("allowedVerticles", DEFAULT_ALLOWED_VERTICLES);
+      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      for (String name : allowed) {
+        if (!DeployPolicy.isClass(name, loader)) {
+          throw conf.fail("allowedVerticles", "must name classes on the classpath", name);
+        }
+      }
+      policy = new DeployPolicy(allowed, loader);
       conf.rejectUnknownKeys();
       for (int i = 0; i < services.size(); i++) {
         if (!(services.getValue(i) instanceof JsonObject)) {
           throw new ConfigException("service host config: \"services\"[" + i + "] must be a JSON object");
         }
         initial.add(deploy(new ConfigReader("service host config \"services\"[" + i + "]",
-          services.getJsonObject(i), System.getenv())));
+          services.getJsonObject(i), System.getenv()), true));
       }
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
@@ -91,7 +113,14 @@ public class ServiceHost extends VerticleBase {
     if (op == Op.DEPLOY) {
       Future<String> deployed;
       try {
-        deployed = deploy(new ConfigReader("deployment", body, System.getenv()));
+        ConfigReader command = new ConfigReader("deployment", body, System.getenv());
+        DeployPolicy.Refusal refusal = policy.check(command.requiredString("verticle"));
+        if (refusal != null) {
+          LOG.log(System.Logger.Level.WARNING, "Refused a deployment: " + refusal.reason());
+          msg.fail(refusal.code(), refusal.reason());
+          return;
+        }
+        deployed = deploy(command, false);
       } catch (IllegalArgumentException e) {
         msg.fail(FAILURE_BAD_REQUEST, e.getMessage());
         return;
@@ -117,9 +146,10 @@ public class ServiceHost extends VerticleBase {
     }
   }
 
-  private Future<String> deploy(ConfigReader entry) {
+  /** Deploys one entry; {@code fromFile}: its config may be a {@code conf} file (the host's own entries only). */
+  private Future<String> deploy(ConfigReader entry, boolean fromFile) {
     String verticle = entry.requiredString("verticle");
-    String file = entry.string("conf", null);
+    String file = fromFile ? entry.string("conf", null) : null;
     JsonObject inline = entry.object("config");
     int instances = entry.integer("instances", 1, 1, 256);
     entry.rejectUnknownKeys();
@@ -143,15 +173,28 @@ public class ServiceHost extends VerticleBase {
     return err.getMessage() != null ? err.getMessage() : err.toString();
   }
 
+  /** Reads a config file. Its errors name the file and the kind of problem, never its content. */
   private Future<JsonObject> readJson(String file) {
     return vertx.fileSystem().readFile(file)
-      .recover(err -> Future.failedFuture(new ConfigException("cannot read " + file + ": " + err.getMessage())))
+      .recover(err -> Future.failedFuture(new ConfigException("cannot read " + file + " ("
+        + (err.getCause() != null ? err.getCause() : err).getClass().getSimpleName() + ")")))
       .map(buffer -> {
         try {
           return new JsonObject(buffer);
         } catch (DecodeException | ClassCastException e) {
-          throw new ConfigException(file + " is not a JSON object: " + e.getMessage());
+          throw new ConfigException(file + " is not a JSON object" + location(e));
         }
       });
+  }
+
+  /** Where a JSON parse failed ({@code " (line 3, column 7)"}), without the text found there. */
+  private static String location(Exception e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof JsonProcessingException && ((JsonProcessingException) c).getLocation() != null) {
+        JsonLocation at = ((JsonProcessingException) c).getLocation();
+        return " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+      }
+    }
+    return "";
   }
 }

@@ -10,11 +10,18 @@ import java.util.regex.Pattern;
 
 /**
  * The options every service reads from its {@code conf/*.json}:
- * <pre>{@code { "name": "chat", "paths": ["/chat"], "failover": "close", "heartbeatMs": 500, "drainTimeoutMs": 3000 }}</pre>
+ * <pre>{@code { "name": "chat", "paths": ["/chat"], "failover": "close", "heartbeatMs": 500, "drainTimeoutMs": 3000,
+ *   "maxMessageSize": 8192, "maxMessagesPerSecond": 50 }}</pre>
  * {@code name} is the service's name, as gateway routes refer to it; it defaults to the
  * service class's {@link ServiceVerticle#defaultName()}. {@code failover} defaults to the
  * class's {@link ServiceVerticle#defaultFailover()}. Keys of the service's own are read by
  * {@link ServiceVerticle#configure(ConfigReader)}.
+ *
+ * <p>{@code maxMessageSize} and {@code maxMessagesPerSecond} are the service's own bounds on what
+ * one client may send it, enforced by the SDK before {@code onMessage}: a message larger than
+ * {@code maxMessageSize} (characters of text, bytes of binary) closes the session with 1009, more
+ * than {@code maxMessagesPerSecond} messages in one second close it with 1008. {@code 0} (the
+ * default) leaves only the gateway's limits.
  */
 public final class ServiceOptions {
 
@@ -24,12 +31,18 @@ public final class ServiceOptions {
   public static final int DEFAULT_HEARTBEAT_MS = 500;
   /** How long a stopping instance waits for gateways to take its sessions back. */
   public static final int DEFAULT_DRAIN_TIMEOUT_MS = 3000;
+  /** Largest message a client may send this service; 0: no bound of the service's own. */
+  public static final int DEFAULT_MAX_MESSAGE_SIZE = 0;
+  /** Messages per second one session may send this service; 0: no bound. */
+  public static final int DEFAULT_MAX_MESSAGES_PER_SECOND = 0;
 
   private final String name;
   private final List<String> paths;
   private final String failover;
   private final int heartbeatMs;
   private final int drainTimeoutMs;
+  private final int maxMessageSize;
+  private final int maxMessagesPerSecond;
 
   ServiceOptions(ConfigReader conf, String defaultName, String defaultFailover) {
     String n = conf.string("name", defaultName);
@@ -52,6 +65,8 @@ public final class ServiceOptions {
     }
     this.heartbeatMs = conf.integer("heartbeatMs", DEFAULT_HEARTBEAT_MS, 50, 60_000);
     this.drainTimeoutMs = conf.integer("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS, 0, 600_000);
+    this.maxMessageSize = conf.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 0, Integer.MAX_VALUE);
+    this.maxMessagesPerSecond = conf.integer("maxMessagesPerSecond", DEFAULT_MAX_MESSAGES_PER_SECOND, 0, 1_000_000);
   }
 
   /** The service's name. */
@@ -78,5 +93,15 @@ public final class ServiceOptions {
 
   public int drainTimeoutMs() {
     return drainTimeoutMs;
+  }
+
+  /** Largest message (characters of text, bytes of binary) a client may send; 0: unbounded here. */
+  public int maxMessageSize() {
+    return maxMessageSize;
+  }
+
+  /** Messages per second one session may send; 0: unbounded here. */
+  public int maxMessagesPerSecond() {
+    return maxMessagesPerSecond;
   }
 }

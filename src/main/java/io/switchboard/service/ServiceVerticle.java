@@ -55,6 +55,8 @@ public abstract class ServiceVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(ServiceVerticle.class.getName());
 
   private final Map<String, Session> sessions = new HashMap<>();
+  /** Per-session inbound counts, only when {@code maxMessagesPerSecond} or {@code maxMessageSize} is set. */
+  private final Map<String, InboundBudget> budgets = new HashMap<>();
   private ServiceOptions options;
   private String instanceAddress;
   private Announcer announcer;
@@ -281,9 +283,15 @@ public abstract class ServiceVerticle extends VerticleBase {
     }
     try {
       if (op == Op.TEXT) {
-        onMessage(session, (String) msg.body());
+        String text = (String) msg.body();
+        if (admit(session, text.length())) {
+          onMessage(session, text);
+        }
       } else if (op == Op.BINARY) {
-        onMessage(session, (Buffer) msg.body());
+        Buffer data = (Buffer) msg.body();
+        if (admit(session, data.length())) {
+          onMessage(session, data);
+        }
       } else if (op == Op.CLOSE) {
         closed(session, parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
       }
@@ -300,10 +308,15 @@ public abstract class ServiceVerticle extends VerticleBase {
     try {
       switch (op) {
         case Batch.TEXT:
-          onMessage(session, payload.toString(java.nio.charset.StandardCharsets.UTF_8));
+          String text = payload.toString(java.nio.charset.StandardCharsets.UTF_8);
+          if (admit(session, text.length())) {
+            onMessage(session, text);
+          }
           break;
         case Batch.BINARY:
-          onMessage(session, payload.copy());
+          if (admit(session, payload.length())) {
+            onMessage(session, payload.copy());
+          }
           break;
         case Batch.CLOSE:
           closed(session, Batch.closeCode(payload), Batch.closeReason(payload));
@@ -319,8 +332,52 @@ public abstract class ServiceVerticle extends VerticleBase {
   /** The one place a session ends on the service side: forgotten, marked closed, then onClose. */
   private void closed(Session session, int code, String reason) {
     sessions.remove(session.id());
+    budgets.remove(session.id());
     session.markClosed();
     onClose(session, code, reason);
+  }
+
+  /** What one session sent in the current second, and whether it is already being closed. */
+  private static final class InboundBudget {
+    long windowStart = System.nanoTime();
+    int count;
+    boolean closing;
+  }
+
+  /**
+   * Whether a client message is within the service's {@code maxMessageSize} and
+   * {@code maxMessagesPerSecond}. If not, the session is closed (1009 or 1008) once, and this and
+   * its later messages are dropped until the close completes.
+   */
+  private boolean admit(Session session, int size) {
+    int maxSize = options.maxMessageSize();
+    int maxRate = options.maxMessagesPerSecond();
+    if (maxSize == 0 && maxRate == 0) {
+      return true;
+    }
+    InboundBudget budget = budgets.computeIfAbsent(session.id(), id -> new InboundBudget());
+    if (budget.closing) {
+      return false;
+    }
+    if (maxSize > 0 && size > maxSize) {
+      budget.closing = true;
+      session.close(CloseCodes.TOO_BIG, "Message too big for service " + name() + " (at most " + maxSize + ")");
+      return false;
+    }
+    if (maxRate > 0) {
+      long now = System.nanoTime();
+      if (now - budget.windowStart >= 1_000_000_000L) {
+        budget.windowStart = now;
+        budget.count = 0;
+      }
+      if (++budget.count > maxRate) {
+        budget.closing = true;
+        session.close(CloseCodes.POLICY_VIOLATION, "Too many messages for service " + name() + " (at most "
+          + maxRate + " a second)");
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int parseCode(String code) {

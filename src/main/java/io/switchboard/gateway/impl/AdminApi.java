@@ -28,7 +28,9 @@ import java.util.Set;
  * <ul>
  *   <li>{@code GET /admin/nodes}: cluster members (JVMs), their roles, addresses and uptime.</li>
  *   <li>{@code GET /admin/services}: each service's paths, instances and live session counts.</li>
- *   <li>{@code POST /admin/deployments} {@code {"verticle", "config", "instances", "node"}} → 201 {@code {"id"}}.</li>
+ *   <li>{@code POST /admin/deployments} {@code {"verticle", "config", "instances", "node"}} → 201 {@code {"id"}};
+ *       403 when the chosen service host's {@code allowedVerticles} do not allow the class (the host
+ *       decides: see {@link io.switchboard.service.ServiceHost}), 400 for an unknown class or a bad config.</li>
  *   <li>{@code DELETE /admin/deployments/<id>} → 204; the instances drain as on SIGTERM.</li>
  * </ul>
  */
