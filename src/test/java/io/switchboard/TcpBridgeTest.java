@@ -200,6 +200,8 @@ class TcpBridgeTest {
       c.write(foreign);
       assertContains(c.readErr(), "an open is answered with header sb.inst naming an instance this connection registered");
       assertThrows(Exception.class, () -> await(opened), "the open failed");
+      c.write(push(GW, "text", "g1.1", "after a failed open"));
+      assertContains(c.readErr(), "session g1.1 is not bound");
 
       var opened2 = vertx.eventBus().request(Addresses.service("py_chat"), new JsonObject(),
         new DeliveryOptions().addHeader("sb.op", "open").addHeader("sb.sid", "g1.2").addHeader("sb.gw", GW));

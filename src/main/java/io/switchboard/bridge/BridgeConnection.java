@@ -99,7 +99,15 @@ final class BridgeConnection {
         break; // insertion order: the rest are younger
       }
       it.remove();
+      forgetOpen(p);
       p.message.fail(CloseCodes.SERVICE_RESTART, "bridge client of " + service() + " did not answer in time");
+    }
+  }
+
+  private void forgetOpen(Pending p) {
+    String sid = opening(p.message);
+    if (sid != null) {
+      sessions.remove(sid);
     }
   }
 
@@ -279,31 +287,38 @@ final class BridgeConnection {
     }
   }
 
-  /** The answer to a request; to a session's open, it binds the session to this client's instance. */
+  /**
+   * The answer to a request. An open's session was bound to this client when the open arrived
+   * (a service pushes to it while opening); a failed open, or one answered with an instance this
+   * client did not register, unbinds it.
+   */
   private void answer(Message<Object> request, JsonObject frame, JsonObject headers) {
+    String sid = opening(request);
     Integer failure = frame.getInteger("failureCode");
     if (failure != null) {
+      if (sid != null) {
+        sessions.remove(sid);
+      }
       request.fail(failure, frame.getString("message", ""));
       return;
     }
-    String sid = request.headers().get(Headers.SESSION);
-    String gateway = request.headers().get(Headers.GATEWAY);
-    if (Op.OPEN.wire().equals(request.headers().get(Headers.OP)) && sid != null && gateway != null) {
+    if (sid != null) {
       String instance = headers == null ? null : headers.getString(Headers.INSTANCE);
       if (instance == null || !consumers.containsKey(instance) || !BridgeRules.instanceAddress(grant.name(), instance)) {
+        sessions.remove(sid);
         request.fail(CloseCodes.INTERNAL_ERROR, "Service " + grant.name() + " answered an open with a foreign instance");
         refuse("an open is answered with header " + Headers.INSTANCE + " naming an instance this connection registered, not "
           + instance);
         return;
       }
-      if (sessions.size() >= options.maxSessions() && !sessions.containsKey(sid)) {
-        request.fail(CloseCodes.TRY_AGAIN_LATER, "Service " + grant.name() + " holds too many sessions");
-        refuse("at most " + options.maxSessions() + " sessions per connection (\"maxSessions\")");
-        return;
-      }
-      sessions.put(sid, gateway);
     }
     request.reply(frame.getValue("body"), deliveryOptions(headers));
+  }
+
+  /** The session id of an open request (one with a session and a gateway), else {@code null}. */
+  private static String opening(Message<Object> request) {
+    return Op.OPEN.wire().equals(request.headers().get(Headers.OP)) && request.headers().get(Headers.GATEWAY) != null
+      ? request.headers().get(Headers.SESSION) : null;
   }
 
   /** A push to one session: only to a session bound to this client, at the gateway node holding it. */
@@ -414,6 +429,16 @@ final class BridgeConnection {
     if (Op.CLOSE.wire().equals(op) && sid != null) {
       sessions.remove(sid); // the session is over: the client may no longer address it
     }
+    String opening = msg.replyAddress() == null ? null : opening(msg);
+    if (opening != null) { // only gateways send opens: bridge clients cannot send to service addresses
+      if (sessions.size() >= options.maxSessions() && !sessions.containsKey(opening)) {
+        msg.fail(CloseCodes.TRY_AGAIN_LATER, "Service " + service() + " holds too many sessions on this bridge connection");
+        LOG.log(System.Logger.Level.WARNING, "TCP bridge: " + service() + " at " + socket.remoteAddress() + " holds "
+          + options.maxSessions() + " sessions (\"maxSessions\"); an open was refused");
+        return;
+      }
+      sessions.put(opening, msg.headers().get(Headers.GATEWAY));
+    }
     JsonObject headers = new JsonObject();
     msg.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
     JsonObject frame = new JsonObject().put("type", "message").put("address", msg.address())
@@ -427,6 +452,7 @@ final class BridgeConnection {
         Iterator<Pending> oldest = replies.values().iterator();
         Pending evicted = oldest.next();
         oldest.remove();
+        forgetOpen(evicted);
         evicted.message.fail(CloseCodes.TRY_AGAIN_LATER, "bridge client of " + service() + " has too many unanswered requests");
       }
       replies.put(msg.replyAddress(), new Pending(msg, System.nanoTime() / 1_000_000));
