@@ -108,6 +108,8 @@ class TcpBridgeTest {
       c.write(ping());
       assertEquals("pong", c.read().getString("type"));
     }
+    await(vertx.undeploy(bridge.deploymentID()));
+    assertTrue(!Files.exists(tokenFile), "a stopped bridge removes its token file");
   }
 
   // -- who the client is ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import java.util.Set;
  * prefix gets an {@code err} frame and the connection is closed.
  *
  * <p>Tokens left out of the config are generated at every start and written, with the configured
- * ones, to the token file (mode 0600) where the Python SDK finds them.
+ * ones, to the token file (mode 0600) where the Python SDK finds them; {@link #stop()} removes it.
  *
  * <p>{@link #start()} completes once the token file is written and the bridge listens.
  */
@@ -82,12 +82,18 @@ public class TcpBridgeVerticle extends VerticleBase {
       });
   }
 
+  /** Stops listening and removes the token file (its tokens die with this bridge). */
   @Override
   public Future<?> stop() {
     if (sweeper >= 0) {
       vertx.cancelTimer(sweeper);
     }
-    return server == null ? Future.succeededFuture() : server.close();
+    Path file = tokenFile;
+    Future<Void> removed = file == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      Files.deleteIfExists(file);
+      return null;
+    });
+    return Future.join(server == null ? Future.succeededFuture() : server.close(), removed.otherwiseEmpty());
   }
 
   /** The port the bridge listens on (a free one when the config said {@code 0}). */
