@@ -297,6 +297,45 @@ class TcpBridgeTest {
     }
   }
 
+  @Test
+  @DisplayName("refuses opens over maxSessions with 1013, and closes a client that does not read once maxOutboundBytes are queued")
+  void bounds() throws Exception {
+    int port = deploy(config().put("maxSessions", 1).put("maxOutboundBytes", 65536));
+    try (Client c = new Client(port, CHAT_TOKEN)) {
+      registered(c);
+      var first = vertx.eventBus().request(INSTANCE, new JsonObject(),
+        new DeliveryOptions().addHeader("sb.op", "open").addHeader("sb.sid", "g1.1").addHeader("sb.gw", GW));
+      var second = vertx.eventBus().request(INSTANCE, new JsonObject(),
+        new DeliveryOptions().addHeader("sb.op", "open").addHeader("sb.sid", "g1.2").addHeader("sb.gw", GW));
+      Exception refused = assertThrows(Exception.class, () -> await(second));
+      assertContains(refused.getMessage(), "holds too many sessions");
+      assertEquals(1013, ((io.vertx.core.eventbus.ReplyException) refused.getCause()).failureCode());
+      JsonObject open = c.read();
+      assertEquals("g1.1", open.getJsonObject("headers").getString("sb.sid"), "only the first open reached the client");
+      c.write(new JsonObject().put("type", "send").put("address", open.getString("replyAddress"))
+        .put("headers", new JsonObject().put("sb.inst", INSTANCE)));
+      await(first);
+
+      // the client stops reading; the gateway goes on pushing
+      String chunk = "x".repeat(60_000);
+      for (int i = 0; i < 2000; i++) {
+        vertx.eventBus().send(INSTANCE, chunk, new DeliveryOptions().addHeader("sb.op", "text").addHeader("sb.sid", "g1.1"));
+      }
+      String last = null;
+      try {
+        while (true) {
+          JsonObject f = c.read();
+          if ("err".equals(f.getString("type"))) {
+            last = f.getString("message");
+          }
+        }
+      } catch (EOFException | java.net.SocketException closed) {
+        // the bridge closed the connection
+      }
+      assertContains(last, "the client does not read: more than 65536 bytes queued");
+    }
+  }
+
   // -- bad frames ----------------------------------------------------------------------------------
 
   @Test

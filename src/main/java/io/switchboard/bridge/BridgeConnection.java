@@ -492,7 +492,8 @@ final class BridgeConnection {
   private void refuse(String why) {
     if (++refusals <= LOGGED_REFUSALS) {
       LOG.log(System.Logger.Level.WARNING, "TCP bridge refused a frame from " + socket.remoteAddress()
-        + (grant == null ? "" : " (" + grant.name() + ")") + ": " + why);
+        + (grant == null ? "" : " (" + grant.name() + ")") + ": " + why
+        + (refusals == LOGGED_REFUSALS ? " (further refusals on this connection are answered but not logged)" : ""));
     }
     if (!socket.writeQueueFull()) {
       socket.write(errFrame(why));
