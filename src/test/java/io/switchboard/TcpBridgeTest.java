@@ -112,6 +112,22 @@ class TcpBridgeTest {
     assertTrue(!Files.exists(tokenFile), "a stopped bridge removes its token file");
   }
 
+  @Test
+  @DisplayName("fails the deploy when a generated token cannot be written, and only warns when every token is configured")
+  void unwritableTokenFile() throws Exception {
+    Path blocker = Files.createTempFile(Path.of("target"), "not-a-folder-", "");
+    JsonObject conf = config().put("tokenFile", blocker.resolve("bridge.tokens").toString());
+    assertContains(deployFailure(conf.copy().put("services", new JsonObject().put("py_chat", new JsonObject()))),
+      "TCP bridge cannot write its token file");
+    TcpBridgeVerticle bridge = deployBridge(conf.copy().put("services",
+      new JsonObject().put("py_chat", new JsonObject().put("token", CHAT_TOKEN))));
+    assertNull(bridge.tokenFile());
+    try (Client c = new Client(bridge.actualPort(), CHAT_TOKEN)) {
+      c.write(ping());
+      assertEquals("pong", c.read().getString("type"));
+    }
+  }
+
   // -- who the client is ---------------------------------------------------------------------------
 
   @Test

@@ -77,7 +77,7 @@ public class TcpBridgeVerticle extends VerticleBase {
         LOG.log(System.Logger.Level.INFO, String.format(
           "TCP bridge ready on %s:%d for services %s; tokens in %s%s (JVM up %d ms)", options.host(), port,
           options.services().isEmpty() ? "none (every client is refused: add \"services\" to its config)"
-            : String.join(", ", options.services().keySet()), tokenFile, generated(),
+            : String.join(", ", options.services().keySet()), tokenFile == null ? "no file" : tokenFile, generated(),
           ManagementFactory.getRuntimeMXBean().getUptime()));
       });
   }
@@ -101,7 +101,7 @@ public class TcpBridgeVerticle extends VerticleBase {
     return port;
   }
 
-  /** Where the tokens were written. */
+  /** Where the tokens were written, or {@code null} when they could not be (every token configured). */
   public Path tokenFile() {
     return tokenFile;
   }
@@ -145,7 +145,10 @@ public class TcpBridgeVerticle extends VerticleBase {
     connections.add(self[0]);
   }
 
-  /** Writes every service's token where local clients find it: a 0600 file in a 0700 folder. */
+  /**
+   * Writes every service's token where local clients find it: a 0600 file in a 0700 folder. When
+   * it cannot, the start fails if a token was generated (no one could learn it), else it only warns.
+   */
   private Future<Void> writeTokenFile() {
     tokenFile = options.tokenFile(port).toAbsolutePath();
     JsonObject tokens = new JsonObject();
@@ -168,6 +171,13 @@ public class TcpBridgeVerticle extends VerticleBase {
         throw new IllegalStateException("TCP bridge cannot write its token file " + file + ": " + e
           + " (set \"tokenFile\" in its config or " + TcpBridgeOptions.ENV_TOKEN_FILE + ")", e);
       }
+    }).<Void>mapEmpty().recover(err -> {
+      if (options.services().values().stream().anyMatch(TcpBridgeOptions.ServiceGrant::generated)) {
+        return Future.failedFuture(err);
+      }
+      LOG.log(System.Logger.Level.WARNING, err.getMessage() + "; every token is configured, so clients are given theirs");
+      tokenFile = null;
+      return Future.succeededFuture();
     });
   }
 }
