@@ -19,9 +19,13 @@ WebSocket paths to it by its name, and it answers with the same pushes, groups a
     switchboard.run(Shout())
 
 The service connects to the TCP bridge of a services JVM (``io.switchboard.bridge.TcpBridgeVerticle``,
-which ``launcher/demo`` opens on 127.0.0.1:7000). Host, port and token come from the arguments of
-:func:`run`, else from ``SWITCHBOARD_BRIDGE_HOST``, ``SWITCHBOARD_BRIDGE_PORT`` and
-``SWITCHBOARD_BRIDGE_TOKEN``, else the defaults. When the bridge cannot be reached, or the
+which ``launcher/demo`` opens on 127.0.0.1:7000). Host and port come from the arguments of
+:func:`run`, else from ``SWITCHBOARD_BRIDGE_HOST`` and ``SWITCHBOARD_BRIDGE_PORT``, else the
+defaults. The token, which names the one service this connection may serve, comes from the
+``token`` argument, else ``SWITCHBOARD_BRIDGE_TOKEN``, else the bridge's token file (the
+service's entry in ``SWITCHBOARD_BRIDGE_TOKEN_FILE``, by default
+``~/.switchboard/bridge-<port>.tokens``, which the bridge writes at every start, readable by its
+user only); the file is read again at each reconnect. When the bridge cannot be reached, or the
 connection drops, the service says so on stderr and keeps retrying; once connected again it
 registers again. Sessions it held before the drop are closed (1012, "reconnect at once"), since
 messages of theirs may have been lost meanwhile.
@@ -48,12 +52,13 @@ import signal
 import socket
 import struct
 import sys
+import time
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 __all__ = [
     "Service", "Session", "run", "encode_frame", "FrameDecoder", "resolve_bridge",
-    "DEFAULT_BRIDGE_HOST", "DEFAULT_BRIDGE_PORT",
+    "DEFAULT_BRIDGE_HOST", "DEFAULT_BRIDGE_PORT", "token_file", "read_token",
 ]
 
 log = logging.getLogger("switchboard")
@@ -87,8 +92,12 @@ DEFAULT_BRIDGE_PORT = 7000
 ENV_HOST = "SWITCHBOARD_BRIDGE_HOST"
 ENV_PORT = "SWITCHBOARD_BRIDGE_PORT"
 ENV_TOKEN = "SWITCHBOARD_BRIDGE_TOKEN"
+ENV_TOKEN_FILE = "SWITCHBOARD_BRIDGE_TOKEN_FILE"
+TOKEN_FOLDER = ".switchboard"
 
 HEARTBEAT_SECONDS = 1.0
+NODE = "%d@%s" % (os.getpid(), socket.gethostname())  # pid@host, as Java nodes name themselves
+_STARTED = time.monotonic()  # the uptime announced counts from when the SDK was loaded
 RETRY_MIN_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
 
@@ -152,6 +161,31 @@ def resolve_bridge(host: Optional[str] = None, port: Optional[int] = None,
         raise ValueError("the bridge port must be from 1 to 65535, got %d" % port)
     token = token or os.environ.get(ENV_TOKEN) or None
     return host, port, token
+
+
+def token_file(port: int) -> str:
+    """Where the bridge on ``port`` writes its tokens: ``$SWITCHBOARD_BRIDGE_TOKEN_FILE``, else
+    ``~/.switchboard/bridge-<port>.tokens``."""
+    return os.environ.get(ENV_TOKEN_FILE, "").strip() or os.path.join(
+        os.path.expanduser("~"), TOKEN_FOLDER, "bridge-%d.tokens" % port)
+
+
+def read_token(service: str, port: int) -> str:
+    """The token of ``service`` from the bridge's token file; ``ValueError`` says what is missing."""
+    path = token_file(port)
+    try:
+        with open(path, encoding="utf-8") as f:
+            tokens = json.load(f).get("services") or {}
+    except FileNotFoundError:
+        raise ValueError("no bridge token: %s does not exist (is the bridge running on port %d on this host? "
+                         "else pass --token or set %s)" % (path, port, ENV_TOKEN)) from None
+    except (OSError, ValueError, AttributeError) as e:
+        raise ValueError("cannot read the bridge's token file %s: %s" % (path, e)) from None
+    token = tokens.get(service) if isinstance(tokens, dict) else None
+    if not isinstance(token, str):
+        raise ValueError("the bridge has no token for service %r (%s lists %s): add it to \"services\" in "
+                         "conf/bridge.json" % (service, path, ", ".join(sorted(tokens)) or "none"))
+    return token
 
 
 # --- The SDK ---------------------------------------------------------------------------------------
@@ -308,10 +342,18 @@ class Service:
     async def serve(self, host: Optional[str] = None, port: Optional[int] = None,
                     token: Optional[str] = None) -> None:
         """Connects to the bridge and serves until :meth:`stop`; reconnects whenever it drops."""
-        host, port, self._token = resolve_bridge(host, port, token)
+        host, port, given = resolve_bridge(host, port, token)
         self._stopping = asyncio.Event()
         delay = RETRY_MIN_SECONDS
         while not self._stopping.is_set():
+            try:
+                self._token = given or read_token(self.name, port)
+            except ValueError as e:
+                log.error("switchboard: %s. Retrying in %.1f s.", e, delay)
+                if await self._sleep_unless_stopped(delay):
+                    break
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
             try:
                 reader, writer = await asyncio.open_connection(host, port)
             except OSError as e:
@@ -450,7 +492,8 @@ class Service:
     async def _leave(self) -> None:
         """On stop: withdraw from discovery and close the sessions (clients reconnect at once)."""
         self._write({"type": "publish", "address": REGISTRY,
-                     "body": {"op": "withdraw", "service": self.name, "instance": self.instance}})
+                     "body": {"op": "withdraw", "role": "service", "service": self.name, "instance": self.instance,
+                              "node": NODE}})
         for session in list(self._sessions.values()):
             session.close(SERVICE_RESTART, "Service %s stopped" % self.name)
             await self._forget(session, SERVICE_RESTART, "service stopped")
@@ -474,9 +517,9 @@ class Service:
 
     def _announce(self) -> None:
         self._write({"type": "publish", "address": REGISTRY, "body": {
-            "op": "announce", "service": self.name, "instance": self.instance, "paths": self.paths,
-            "failover": self.failover, "sessions": len(self._sessions),
-            "node": "%s/%d" % (socket.gethostname(), os.getpid())}})
+            "op": "announce", "role": "service", "service": self.name, "instance": self.instance,
+            "paths": self.paths, "failover": self.failover, "sessions": len(self._sessions), "node": NODE,
+            "uptimeMs": int((time.monotonic() - _STARTED) * 1000), "heartbeatMs": int(HEARTBEAT_SECONDS * 1000)}})
 
     async def _sleep_unless_stopped(self, seconds: float) -> bool:
         try:
@@ -534,7 +577,8 @@ def main(service_class: type, description: str, argv: Optional[List[str]] = None
     parser.add_argument("--bridge-host", help="TCP bridge host (default $%s or %s)" % (ENV_HOST, DEFAULT_BRIDGE_HOST))
     parser.add_argument("--bridge-port", type=int,
                         help="TCP bridge port (default $%s or %d)" % (ENV_PORT, DEFAULT_BRIDGE_PORT))
-    parser.add_argument("--token", help="bridge token (default $%s)" % ENV_TOKEN)
+    parser.add_argument("--token", help="bridge token of this service (default $%s, else the bridge's token file "
+                                        "$%s or ~/%s/bridge-<port>.tokens)" % (ENV_TOKEN, ENV_TOKEN_FILE, TOKEN_FOLDER))
     args = parser.parse_args(argv)
     run(service_class(args.name, args.path), args.bridge_host, args.bridge_port, args.token)
 

@@ -1,13 +1,17 @@
 """The Python SDK against a fake TCP bridge: framing, registering, replies to opens, pushes,
 groups, discovery announces, the token, and reconnecting when the bridge drops.
 
-Run: python3 -m unittest discover -s src/test/python -v   (PythonServiceTest runs it in mvn test)
+Run: python3 -m unittest discover -s src/test/python -v   (PythonUnitTest runs it in mvn test)
 """
 
 import asyncio
+import json
 import os
+import socket
+import stat
 import struct
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "main", "python"))
@@ -99,7 +103,12 @@ class Recorder(switchboard.Service):
 
     def on_message(self, session, message):
         self.events.put_nowait(("message", message))
-        if isinstance(message, str):
+        if message == "leave":
+            session.leave("all")
+            session.leave("all")  # a second leave says nothing
+        elif message == "close":
+            session.close(4000, "bye")
+        elif isinstance(message, str):
             session.send("echo " + message)
             self.publish("all", "to all but " + session.id, session)
 
@@ -169,9 +178,13 @@ class ServiceOverBridgeTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual("publish", announce["type"])
         self.assertEqual("switchboard.registry", announce["address"])
         body = announce["body"]
-        self.assertEqual(("announce", "probe", self.service.instance, ["/probe"], "close", 0),
-                         (body["op"], body["service"], body["instance"], body["paths"], body["failover"],
-                          body["sessions"]))
+        self.assertEqual(("announce", "service", "probe", self.service.instance, ["/probe"], "close", 0, 1000),
+                         (body["op"], body["role"], body["service"], body["instance"], body["paths"],
+                          body["failover"], body["sessions"], body["heartbeatMs"]))
+        # named as Java nodes are (pid@host), with the process's uptime
+        self.assertEqual("%d@%s" % (os.getpid(), socket.gethostname()), body["node"])
+        self.assertIsInstance(body["uptimeMs"], int)
+        self.assertGreater(body["uptimeMs"], 0)
         conn.push({"type": "message", "address": "switchboard.registry.hello", "send": False, "body": {}})
         again = await conn.next_frame(skip_announces=False)
         self.assertEqual("announce", again["body"]["op"])
@@ -265,7 +278,159 @@ class ServiceOverBridgeTest(unittest.IsolatedAsyncioTestCase):
             frame = await conn.next_frame()
             if frame.get("address") == "switchboard.registry":
                 break
-        self.assertEqual({"op": "withdraw", "service": "probe", "instance": self.service.instance}, frame["body"])
+        self.assertEqual({"op": "withdraw", "role": "service", "service": "probe", "instance": self.service.instance,
+                          "node": "%d@%s" % (os.getpid(), socket.gethostname())}, frame["body"])
+
+    async def opened(self, sid):
+        """A registered connection with one open session; the join and the open's reply consumed."""
+        conn = await self.registered()
+        conn.push(open_frame(sid))
+        _, session = await self.event()
+        await conn.next_frame()  # join
+        await conn.next_frame()  # the reply
+        return conn, session
+
+    async def test_leave_sends_one_leave_and_ends_group_membership(self):
+        conn, session = await self.opened("gw1.4")
+        self.assertEqual(frozenset({"all"}), session.groups)
+        conn.push({"type": "message", "address": self.service.instance, "send": True,
+                   "headers": {"sb.op": "text", "sb.sid": "gw1.4"}, "body": "leave"})
+        self.assertEqual(("message", "leave"), await self.event())
+        leave = await conn.next_frame()
+        self.assertEqual(("send", "switchboard.gateway.gw1", {"sb.op": "leave", "sb.sid": "gw1.4",
+                                                              "sb.group": "probe/all", "sb.token": "t0ken"}),
+                         (leave["type"], leave["address"], leave["headers"]))
+        self.assertEqual(frozenset(), session.groups)
+        self.service._write({"type": "ping"})  # a marker: nothing was sent between the leave and it
+        self.assertEqual("ping", (await conn.next_frame(until_ping=True))["type"])
+
+    async def test_a_service_side_close_asks_the_gateway_and_ends_on_its_answer(self):
+        conn, session = await self.opened("gw1.5")
+        conn.push({"type": "message", "address": self.service.instance, "send": True,
+                   "headers": {"sb.op": "text", "sb.sid": "gw1.5"}, "body": "close"})
+        self.assertEqual(("message", "close"), await self.event())
+        close = await conn.next_frame()
+        self.assertEqual(("switchboard.gateway.gw1", {"sb.op": "close", "sb.sid": "gw1.5", "sb.code": "4000",
+                                                      "sb.reason": "bye", "sb.token": "t0ken"}),
+                         (close["address"], close["headers"]))
+        self.assertTrue(session.is_open, "open until the gateway says the socket closed")
+        conn.push({"type": "message", "address": self.service.instance, "send": True,
+                   "headers": {"sb.op": "close", "sb.sid": "gw1.5", "sb.code": "4000", "sb.reason": "bye"}})
+        self.assertEqual(("close", "gw1.5", 4000, "bye"), await self.event())
+        self.assertFalse(session.is_open)
+        session.send("too late")  # a no-op after the close
+        self.service._write({"type": "ping"})
+        self.assertEqual("ping", (await conn.next_frame(until_ping=True))["type"])
+
+
+class Slow(switchboard.Service):
+    """Coroutine callbacks that yield to the loop: each must finish before the next frame is handled."""
+
+    name = "slow"
+
+    def __init__(self):
+        super().__init__()
+        self.log = []
+
+    async def on_open(self, session):
+        await asyncio.sleep(0.05)
+        self.log.append("open " + session.id)
+
+    async def on_message(self, session, message):
+        self.log.append("start " + message)
+        await asyncio.sleep(0.05)
+        self.log.append("end " + message)
+        session.send("done " + message)
+
+    async def on_close(self, session, code, reason):
+        await asyncio.sleep(0.01)
+        self.log.append("close %d" % code)
+
+
+class CoroutineCallbacksTest(unittest.IsolatedAsyncioTestCase):
+
+    async def test_coroutine_callbacks_are_awaited_in_order(self):
+        bridge = FakeBridge()
+        await bridge.start()
+        service = Slow()
+        task = asyncio.ensure_future(service.serve("127.0.0.1", bridge.port, "t0ken"))
+        try:
+            conn = await bridge.next_connection()
+            frame = open_frame("gw1.9", address="switchboard.service.slow")
+            conn.push(frame)
+            for body in ("a", "b"):
+                conn.push({"type": "message", "address": service.instance, "send": True,
+                           "headers": {"sb.op": "text", "sb.sid": "gw1.9"}, "body": body})
+            conn.push({"type": "message", "address": service.instance, "send": True,
+                       "headers": {"sb.op": "close", "sb.sid": "gw1.9", "sb.code": "1000", "sb.reason": ""}})
+            pushes = []
+            while len(pushes) < 3:
+                f = await conn.next_frame()
+                if f.get("type") == "send":
+                    pushes.append(f.get("body") if f.get("body") is not None else f["address"])
+            # the open's reply waits for the awaited on_open; each message's push follows its own end
+            self.assertEqual([frame["replyAddress"], "done a", "done b"], pushes)
+            for _ in range(100):
+                if "close 1000" in service.log:
+                    break
+                await asyncio.sleep(0.02)
+            self.assertEqual(["open gw1.9", "start a", "end a", "start b", "end b", "close 1000"], service.log)
+        finally:
+            service.stop()
+            await asyncio.wait_for(task, TIMEOUT)
+            await bridge.stop()
+
+
+class TokenFileTest(unittest.IsolatedAsyncioTestCase):
+    """With no token given, the SDK reads its service's token from the bridge's token file."""
+
+    async def asyncSetUp(self):
+        self.folder = tempfile.TemporaryDirectory()
+        self.file = os.path.join(self.folder.name, "bridge.tokens")
+        os.environ[switchboard.ENV_TOKEN_FILE] = self.file
+        os.environ.pop(switchboard.ENV_TOKEN, None)
+
+    async def asyncTearDown(self):
+        del os.environ[switchboard.ENV_TOKEN_FILE]
+        self.folder.cleanup()
+
+    def write(self, services):
+        with open(self.file, "w") as f:
+            json.dump({"host": "127.0.0.1", "port": 1, "services": services}, f)
+        os.chmod(self.file, stat.S_IRUSR | stat.S_IWUSR)
+
+    async def test_reads_its_own_token_and_again_at_each_reconnect(self):
+        self.write({"probe": "first-token-0123456789", "other": "not-mine-0123456789"})
+        bridge = FakeBridge()
+        await bridge.start()
+        service = Recorder()
+        task = asyncio.ensure_future(service.serve("127.0.0.1", bridge.port))
+        try:
+            conn = await bridge.next_connection()
+            self.assertEqual({"sb.token": "first-token-0123456789"}, (await conn.next_frame())["headers"])
+            self.write({"probe": "second-token-0123456789"})  # the bridge restarted with a fresh token
+            conn.drop()
+            conn2 = await bridge.next_connection()
+            self.assertEqual({"sb.token": "second-token-0123456789"}, (await conn2.next_frame())["headers"])
+        finally:
+            service.stop()
+            await asyncio.wait_for(task, TIMEOUT)
+            await bridge.stop()
+
+    def test_a_missing_file_or_entry_is_named(self):
+        with self.assertRaisesRegex(ValueError, "does not exist .*SWITCHBOARD_BRIDGE_TOKEN"):
+            switchboard.read_token("probe", 7000)
+        self.write({"other": "x"})
+        with self.assertRaisesRegex(ValueError, "no token for service 'probe' .* lists other"):
+            switchboard.read_token("probe", 7000)
+
+    def test_the_default_file_is_per_port_under_the_home_folder(self):
+        del os.environ[switchboard.ENV_TOKEN_FILE]
+        try:
+            self.assertEqual(os.path.join(os.path.expanduser("~"), ".switchboard", "bridge-7000.tokens"),
+                             switchboard.token_file(7000))
+        finally:
+            os.environ[switchboard.ENV_TOKEN_FILE] = self.file
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ With ``launcher/demo`` running (it opens the TCP bridge on 127.0.0.1:7000)::
 
     python3 src/main/python/examples/chatroom.py
 
-serves ``ws://localhost:8080/py_chatroom`` as the service ``py_chat``. All frames are JSON text;
+serves ``ws://localhost:8080/py_chatroom`` as the service ``py_chat`` (its bridge token comes from
+the bridge's token file, ``~/.switchboard/bridge-7000.tokens``; no flag needed). All frames are JSON text;
 malformed JSON and missing or mistyped fields are ignored. Fan-out uses gateway groups: ``all``
 (every client), ``named`` and one ``room:<name>`` per room. Rooms live in this process.
 """

@@ -3,7 +3,7 @@
     python3 src/main/python/examples/echo.py --path /py_echo
 
 serves the service ``py_echo`` (route a path to it in gateway.json, or let discovery announce
-``--path``). A binary message cannot be echoed as binary over the TCP bridge (see the SDK's
+``--path``; the shipped conf/bridge.json lets ``py_echo`` announce ``/py_echo`` only). A binary message cannot be echoed as binary over the TCP bridge (see the SDK's
 module doc); it is answered with its length as text.
 """
 

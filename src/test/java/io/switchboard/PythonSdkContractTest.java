@@ -31,7 +31,8 @@ class PythonSdkContractTest {
     "  'headers': [s.H_OP, s.H_SESSION, s.H_GATEWAY, s.H_INSTANCE, s.H_CODE, s.H_REASON, s.H_GROUP, s.H_EXCEPT, s.H_REBIND],",
     "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE],",
     "  'codes': [s.NORMAL, s.INTERNAL_ERROR, s.SERVICE_RESTART],",
-    "  'bridge': [s.DEFAULT_BRIDGE_HOST, s.DEFAULT_BRIDGE_PORT, s.ENV_HOST, s.ENV_PORT, s.ENV_TOKEN]}))");
+    "  'tokenFile': s.token_file(7000),",
+    "  'bridge': [s.DEFAULT_BRIDGE_HOST, s.DEFAULT_BRIDGE_PORT, s.ENV_HOST, s.ENV_PORT, s.ENV_TOKEN, s.ENV_TOKEN_FILE, s.TOKEN_FOLDER]}))");
 
   @Test
   @DisplayName("are the Java protocol's addresses, headers, ops, close codes and bridge settings")
@@ -55,6 +56,9 @@ class PythonSdkContractTest {
     assertEquals(List.of((int) CloseCodes.NORMAL, (int) CloseCodes.INTERNAL_ERROR, (int) CloseCodes.SERVICE_RESTART),
       py.getJsonArray("codes").getList());
     assertEquals(List.of(TcpBridgeOptions.DEFAULT_HOST, TcpBridgeOptions.DEFAULT_PORT, TcpBridgeOptions.ENV_HOST,
-      TcpBridgeOptions.ENV_PORT, TcpBridgeOptions.ENV_TOKEN), py.getJsonArray("bridge").getList());
+      TcpBridgeOptions.ENV_PORT, TcpBridgeOptions.ENV_TOKEN, TcpBridgeOptions.ENV_TOKEN_FILE, TcpBridgeOptions.TOKEN_FOLDER),
+      py.getJsonArray("bridge").getList());
+    assertEquals(TcpBridgeOptions.defaultTokenFile(7000).toString(), py.getString("tokenFile"),
+      "the SDK looks for the tokens where the bridge writes them");
   }
 }

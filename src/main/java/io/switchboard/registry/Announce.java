@@ -47,6 +47,11 @@ public final class Announce {
   public static final long DEFAULT_HEARTBEAT_MS = 1000;
   /** Missed heartbeats after which an instance counts as gone. */
   public static final int MISSED_HEARTBEATS = 4;
+  /**
+   * The smallest heartbeat a directory believes (the smallest a Java service may configure); an
+   * announce claiming less is ignored, so it cannot make peers expire an entry at once.
+   */
+  public static final long MIN_HEARTBEAT_MS = 50;
 
   private Announce() {
   }
@@ -76,9 +81,26 @@ public final class Announce {
       .put(SERVICE, service).put(PATHS, p).put(FAILOVER, failover).put(SESSIONS, sessions).put(BATCH, true);
   }
 
-  /** The withdraw matching an announce. */
+  /** The withdraw matching an announce (its node too: a directory takes a withdraw only from the announcer's node). */
   public static JsonObject withdraw(JsonObject announce) {
     return new JsonObject().put(OP, OP_WITHDRAW).put(ROLE, announce.getString(ROLE))
-      .put(SERVICE, announce.getString(SERVICE)).put(INSTANCE, announce.getString(INSTANCE));
+      .put(SERVICE, announce.getString(SERVICE)).put(INSTANCE, announce.getString(INSTANCE))
+      .put(NODE, announce.getString(NODE));
+  }
+
+  /**
+   * Paths a gateway serves itself, which no service may take: {@code /}, {@code /admin},
+   * {@code /eventbus} and everything under them, {@code /health}, {@code /ready}, {@code /metrics}.
+   */
+  public static boolean reservedPath(String path) {
+    if (path == null || path.isEmpty() || path.equals("/")) {
+      return true;
+    }
+    for (String p : new String[]{"/admin", "/eventbus"}) {
+      if (path.equals(p) || path.startsWith(p + "/")) {
+        return true;
+      }
+    }
+    return path.equals("/health") || path.equals("/ready") || path.equals("/metrics");
   }
 }

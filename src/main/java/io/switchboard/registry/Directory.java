@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -23,6 +24,16 @@ import java.util.function.Consumer;
  * listener; a withdrawn one is dropped quietly (it drains its own sessions). Local state,
  * confined to the node's event loop; it only holds what is alive, so it does not grow as
  * instances come and go.
+ *
+ * <p>Who may speak for an entry: the first announce of an instance address binds it to its role,
+ * service and {@code node}, and fixes its heartbeat. A later announce or a withdraw for that address
+ * from another node (or claiming another role or service) is ignored, as is an announce whose
+ * address does not have its role's shape ({@link Addresses}), whose heartbeat is below
+ * {@link Announce#MIN_HEARTBEAT_MS}, or that is not well-formed; a path a gateway keeps for itself
+ * ({@link Announce#reservedPath}) never routes to a service. So a peer cannot make others drop a
+ * real gateway or instance by announcing for it. (Cluster members are trusted to say their own node
+ * truly; untrusted processes come in over the TCP bridge, which lets them announce only their own
+ * instances: docs/protocol.md.)
  */
 public final class Directory {
 
@@ -34,6 +45,7 @@ public final class Directory {
   public static final class Entry {
     private JsonObject announce;
     private long lastSeen;
+    private long heartbeat;
 
     public String role() {
       return announce.getString(Announce.ROLE, Announce.ROLE_SERVICE);
@@ -76,10 +88,9 @@ public final class Directory {
       return lastSeen;
     }
 
-    /** The announced heartbeat interval. */
+    /** The heartbeat interval its first announce gave (later announces cannot shorten it). */
     public long heartbeatMs() {
-      Object hb = announce.getValue(Announce.HEARTBEAT_MS);
-      return hb instanceof Number && ((Number) hb).longValue() > 0 ? ((Number) hb).longValue() : Announce.DEFAULT_HEARTBEAT_MS;
+      return heartbeat;
     }
   }
 
@@ -89,6 +100,7 @@ public final class Directory {
   private Map<String, String> pathToService = Collections.emptyMap();
   private MessageConsumer<JsonObject> consumer;
   private long sweeper = -1;
+  private long lastIgnoredLog = Long.MIN_VALUE / 2;
 
   public Directory(Vertx vertx) {
     this.vertx = vertx;
@@ -104,7 +116,11 @@ public final class Directory {
   public Future<Void> start() {
     consumer = vertx.eventBus().consumer(Addresses.REGISTRY, msg -> {
       if (msg.body() instanceof JsonObject) {
-        onAnnounce(msg.body());
+        try {
+          onAnnounce(msg.body());
+        } catch (ClassCastException e) { // a field of the wrong type
+          ignore("a malformed announce", e.getMessage());
+        }
       }
     });
     return consumer.completion().onSuccess(v -> {
@@ -158,10 +174,13 @@ public final class Directory {
     if (address == null) {
       return;
     }
+    Entry known = entries.get(address);
     if (Announce.OP_WITHDRAW.equals(msg.getString(Announce.OP))) {
-      Entry gone = entries.remove(address);
-      if (gone != null) {
-        LOG.log(System.Logger.Level.INFO, "Withdrawn: " + describe(gone));
+      if (known != null && !Objects.equals(known.announce.getValue(Announce.NODE), msg.getValue(Announce.NODE))) {
+        ignore("a withdraw of " + address + " from node " + msg.getValue(Announce.NODE), "it was announced by " + known.node());
+      } else if (known != null) {
+        entries.remove(address);
+        LOG.log(System.Logger.Level.INFO, "Withdrawn: " + describe(known));
         rebuildPaths();
       }
       return;
@@ -169,11 +188,30 @@ public final class Directory {
     if (!Announce.OP_ANNOUNCE.equals(msg.getString(Announce.OP))) {
       return;
     }
-    Entry entry = entries.get(address);
+    String role = msg.getString(Announce.ROLE, Announce.ROLE_SERVICE);
+    String service = msg.getString(Announce.SERVICE);
+    if (!shaped(role, service, address)) {
+      ignore("an announce of " + address, "its address is not that of a " + role + (service == null ? "" : " of " + service));
+      return;
+    }
+    Object hb = msg.getValue(Announce.HEARTBEAT_MS);
+    if (hb != null && (!(hb instanceof Number) || ((Number) hb).longValue() < Announce.MIN_HEARTBEAT_MS)) {
+      ignore("an announce of " + address, "heartbeatMs " + hb + " is below " + Announce.MIN_HEARTBEAT_MS);
+      return;
+    }
+    msg.getJsonArray(Announce.PATHS); // a wrong type throws here, before anything changes
+    if (known != null && (!Objects.equals(known.announce.getValue(Announce.NODE), msg.getValue(Announce.NODE))
+      || !role.equals(known.role()) || !Objects.equals(service, known.service()))) {
+      ignore("an announce of " + address + " from node " + msg.getValue(Announce.NODE),
+        "it is " + describe(known));
+      return;
+    }
+    Entry entry = known;
     boolean isNew = entry == null;
     List<String> oldPaths = isNew ? List.of() : entry.paths();
     if (isNew) {
       entry = new Entry();
+      entry.heartbeat = hb == null ? Announce.DEFAULT_HEARTBEAT_MS : ((Number) hb).longValue();
       entries.put(address, entry);
     }
     entry.announce = msg;
@@ -183,6 +221,30 @@ public final class Directory {
         LOG.log(System.Logger.Level.INFO, "Announced: " + describe(entry));
       }
       rebuildPaths();
+    }
+  }
+
+  /** Whether an instance address has the shape {@link Addresses} gives its role. */
+  private static boolean shaped(String role, String service, String address) {
+    switch (role) {
+      case Announce.ROLE_SERVICE:
+        return service != null && !service.isEmpty()
+          && address.startsWith(Addresses.serviceInstance(service, "")) && address.length() > Addresses.serviceInstance(service, "").length();
+      case Announce.ROLE_GATEWAY:
+        return address.startsWith(Addresses.gateway("")) && address.length() > Addresses.gateway("").length();
+      case Announce.ROLE_HOST:
+        return address.startsWith(Addresses.host("")) && address.length() > Addresses.host("").length();
+      default:
+        return false;
+    }
+  }
+
+  /** Logs an ignored registry message, at most once a second (a flood of them does not flood the log). */
+  private void ignore(String what, String why) {
+    long now = now();
+    if (now - lastIgnoredLog >= 1000) {
+      lastIgnoredLog = now;
+      LOG.log(System.Logger.Level.WARNING, "Registry: ignored " + what + ": " + why);
     }
   }
 
@@ -211,6 +273,9 @@ public final class Directory {
     for (Entry e : entries.values()) {
       if (Announce.ROLE_SERVICE.equals(e.role()) && e.service() != null) {
         for (String p : e.paths()) {
+          if (Announce.reservedPath(p)) {
+            continue; // the gateway serves it itself; it never routes to a service
+          }
           String previous = paths.putIfAbsent(p, e.service());
           if (previous != null && !previous.equals(e.service())) {
             LOG.log(System.Logger.Level.WARNING, "Path " + p + " is announced by " + previous + " and " + e.service()

@@ -1,0 +1,152 @@
+package io.switchboard;
+
+import io.switchboard.protocol.Addresses;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Directory;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static io.switchboard.testing.Await.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The registry's directory in one JVM, fed announces on the bus: who may speak for an entry. A
+ * peer announcing for another (another node, a tiny heartbeat, the wrong shape) must not make it
+ * drop a real gateway or instance.
+ */
+@DisplayName("The registry directory")
+@Timeout(60)
+class DirectoryTest {
+
+  private static final String GW = Addresses.gateway("real1234");
+  private static final String CHAT = Addresses.serviceInstance("chat", "real1234");
+
+  private Vertx vertx;
+  private Directory directory;
+  private Context context;
+  private final List<String> lost = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    directory = new Directory(vertx).onLost(e -> lost.add(e.address()));
+    context = vertx.getOrCreateContext();
+    await(onLoop(() -> directory.start()));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    await(vertx.close());
+  }
+
+  @Test
+  @DisplayName("ignores announces for an existing entry from another node, with a tiny heartbeat or a foreign shape, and forged withdraws")
+  void peersCannotSpeakForOthers() throws Exception {
+    publish(gateway("1@real", 1000));
+    publish(chat("1@real", 1000, "/chat"));
+    awaitTrue(() -> directory.get(GW) != null && directory.get(CHAT) != null);
+
+    publish(gateway("666@evil", 1000).put("sessions", 99));            // another node claims the gateway
+    publish(gateway("1@real", 1));                                      // the real node's id, a 1 ms heartbeat
+    publish(chat("1@real", 1, "/chat"));
+    publish(chat("666@evil", 1000, "/chat").put("service", "evil"));   // the chat instance as another service
+    publish(new JsonObject().put("op", "withdraw").put("role", "gateway").put("instance", GW).put("node", "666@evil"));
+    publish(new JsonObject().put("op", "withdraw").put("service", "chat").put("instance", CHAT));
+    publish(chat("666@evil", 1000, "/x").put("role", "gateway"));      // a service address announced as a gateway
+    publish(gateway("666@evil", 1000).put("instance", Addresses.service("chat") + ".x").put("role", "host"));
+    publish(chat("666@evil", 1, "/new").put("instance", Addresses.serviceInstance("chat", "new")));
+    publish(chat("666@evil", 1000, "/x").put("paths", "not an array"));
+
+    // four real heartbeats later, nothing was lost, nothing changed hands
+    for (int i = 0; i < 4; i++) {
+      Thread.sleep(300); // the real peers' heartbeat period (not a wait for a condition)
+      publish(gateway("1@real", 1000));
+      publish(chat("1@real", 1000, "/chat"));
+    }
+    assertEquals(List.of(), lost, "no real entry reported lost");
+    onLoop(() -> {
+      assertEquals("1@real", directory.get(GW).node());
+      assertEquals(1000, directory.get(GW).heartbeatMs());
+      assertEquals(0, directory.get(GW).announce().getInteger("sessions"));
+      assertEquals("chat", directory.get(CHAT).service());
+      assertEquals("chat", directory.serviceForPath("/chat"));
+      assertNull(directory.get(Addresses.serviceInstance("chat", "new")), "a 1 ms heartbeat is not believed");
+      assertNull(directory.serviceForPath("/new"));
+      return null;
+    });
+
+    publish(new JsonObject().put("op", "withdraw").put("role", "gateway").put("instance", GW).put("node", "1@real"));
+    awaitTrue(() -> directory.get(GW) == null);
+    assertEquals(List.of(), lost, "a withdraw from the announcer's node is quiet");
+  }
+
+  @Test
+  @DisplayName("never routes a path a gateway keeps for itself")
+  void reservedPaths() throws Exception {
+    publish(chat("1@real", 1000, "/", "/admin/", "/eventbus", "/health", "/ready", "/metrics", "/rt/admin", "/chat"));
+    awaitTrue(() -> directory.get(CHAT) != null);
+    onLoop(() -> {
+      for (String p : List.of("/", "/admin/", "/eventbus", "/health", "/ready", "/metrics")) {
+        assertNull(directory.serviceForPath(p), p);
+      }
+      assertEquals("chat", directory.serviceForPath("/chat"));
+      assertEquals("chat", directory.serviceForPath("/rt/admin"), "only the gateway's own paths are kept back");
+      assertNotNull(directory.get(CHAT));
+      return null;
+    });
+  }
+
+  /** Runs on the directory's event loop (it is confined there) and returns the result. */
+  private <T> T onLoop(Supplier<T> read) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        result.complete(read.get());
+      } catch (RuntimeException | AssertionError e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result.get(30, TimeUnit.SECONDS);
+  }
+
+  private void publish(JsonObject announce) {
+    vertx.eventBus().publish(Addresses.REGISTRY, announce);
+  }
+
+  private static JsonObject gateway(String node, long heartbeatMs) {
+    return new JsonObject().put(Announce.OP, Announce.OP_ANNOUNCE).put(Announce.ROLE, Announce.ROLE_GATEWAY)
+      .put(Announce.INSTANCE, GW).put(Announce.NODE, node).put(Announce.HEARTBEAT_MS, heartbeatMs).put("sessions", 0);
+  }
+
+  private static JsonObject chat(String node, long heartbeatMs, String... paths) {
+    return new JsonObject().put(Announce.OP, Announce.OP_ANNOUNCE).put(Announce.ROLE, Announce.ROLE_SERVICE)
+      .put(Announce.SERVICE, "chat").put(Announce.INSTANCE, CHAT).put(Announce.NODE, node)
+      .put(Announce.HEARTBEAT_MS, heartbeatMs).put(Announce.PATHS, new JsonArray(List.of(paths)));
+  }
+
+  private void awaitTrue(Supplier<Boolean> condition) throws Exception {
+    long deadline = System.currentTimeMillis() + 20_000;
+    long pause = 5;
+    while (!onLoop(condition)) {
+      assertTrue(System.currentTimeMillis() < deadline, "condition not met within 20 s");
+      Thread.sleep(pause);
+      pause = Math.min(pause * 2, 200);
+    }
+  }
+}
