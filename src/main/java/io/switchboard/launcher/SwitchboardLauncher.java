@@ -136,6 +136,9 @@ public class SwitchboardLauncher extends Launcher {
       return 1;
     } catch (Exception e) {
       System.err.println("switchboard: " + args.get(0) + " failed: " + e);
+      if (debug) {
+        e.printStackTrace();
+      }
       return 1;
     }
   }
