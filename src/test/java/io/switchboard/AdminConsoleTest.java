@@ -1,5 +1,6 @@
 package io.switchboard;
 
+import io.switchboard.testing.HeadlessChromium;
 import io.switchboard.testing.JvmProcess;
 import io.switchboard.testing.Prerequisites;
 import io.switchboard.testing.TestCluster;
@@ -14,11 +15,8 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,16 +60,16 @@ class AdminConsoleTest {
   private static int port;
   private static JvmProcess gateway;
   private static JvmProcess services;
+  private static HeadlessChromium chromium;
   private static ChromeDriver browser;
-  private static Path profile;
   private static final List<WebSocket> sockets = new ArrayList<>();
   private static final AtomicLong echoed = new AtomicLong();
   private static final ScheduledExecutorService traffic = Executors.newSingleThreadScheduledExecutor();
 
   @BeforeAll
   static void start() throws Exception {
-    String chromium = Prerequisites.chromium();
-    String chromedriver = Prerequisites.chromedriver();
+    Prerequisites.chromium(); // before starting JVMs: a missing browser fails at once, saying what to install
+    Prerequisites.chromedriver();
     port = TestCluster.freePort();
     gateway = JvmProcess.launch("admin-console-gateway", cluster.jvmArgs(), Map.of("SWITCHBOARD_PORT",
         Integer.toString(port), "SWITCHBOARD_HOST", "127.0.0.1", "SWITCHBOARD_ADMIN_TOKEN", TOKEN),
@@ -80,15 +78,8 @@ class AdminConsoleTest {
     services = JvmProcess.launch("admin-console-services", cluster.jvmArgs(), Map.of(),
       "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("Service host deployed", 90_000);
-
-    profile = Files.createTempDirectory("switchboard-chromium-");
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(chromium);
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--window-size=1100,900", "--user-data-dir=" + profile);
-    browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(new File(chromedriver))
-      .usingAnyFreePort().build(), options);
+    chromium = HeadlessChromium.start(1100, 900);
+    browser = chromium.driver();
   }
 
   @AfterAll
@@ -97,17 +88,12 @@ class AdminConsoleTest {
     for (WebSocket ws : sockets) {
       ws.abort();
     }
-    if (browser != null) {
-      browser.quit();
+    if (chromium != null) {
+      chromium.close();
     }
     for (JvmProcess p : new JvmProcess[]{services, gateway}) {
       if (p != null) {
         p.close();
-      }
-    }
-    if (profile != null) {
-      try (var files = Files.walk(profile)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
   }
