@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -29,14 +28,17 @@ class LauncherTest {
 
   private static final String GATEWAY = "io.switchboard.gateway.GatewayVerticle";
   private static final String FAILED = "switchboard: " + GATEWAY + " failed to start: ";
+  /** README: 2 when the command line or the file cannot be used, 1 when the verticle refuses to start. */
+  private static final int CONFIG = 2;
+  private static final int DEPLOY = 1;
 
   @TempDir
   Path dir;
 
   @Test
-  @DisplayName("names an unknown verticle class in one line and exits non-zero")
+  @DisplayName("names an unknown verticle class in one line and exits 2")
   void unknownClass() {
-    assertOneLine("switchboard: no verticle class io.switchboard.NoSuchVerticle on the classpath "
+    assertOneLine(CONFIG, "switchboard: no verticle class io.switchboard.NoSuchVerticle on the classpath "
       + "(check the spelling and that the jar is built)",
       launch(Map.of(), "run", "io.switchboard.NoSuchVerticle", "-conf", "conf/gateway.json"));
   }
@@ -44,14 +46,14 @@ class LauncherTest {
   @Test
   @DisplayName("names a class that is not a verticle in one line")
   void notAVerticle() {
-    assertOneLine("switchboard: java.lang.String is not a verticle (it must extend VerticleBase or implement Deployable)",
+    assertOneLine(CONFIG, "switchboard: java.lang.String is not a verticle (it must extend VerticleBase or implement Deployable)",
       launch(Map.of(), "run", "java.lang.String"));
   }
 
   @Test
-  @DisplayName("names a missing config file in one line and exits non-zero")
+  @DisplayName("names a missing config file in one line and exits 2")
   void missingConf() {
-    assertOneLine("switchboard: config file conf/nope.json not found (working directory: "
+    assertOneLine(CONFIG, "switchboard: config file conf/nope.json not found (working directory: "
       + Path.of("").toAbsolutePath() + ")", launch(Map.of(), "run", GATEWAY, "-conf", "conf/nope.json"));
   }
 
@@ -60,7 +62,7 @@ class LauncherTest {
   void malformedJson() throws IOException {
     Path conf = write("bad.json", "{\n  \"port\": 8080,\n  \"routes\": { \"/chat\" \"chat\" }\n}\n");
     JvmProcess p = launch(Map.of(), "run", GATEWAY, "-conf", conf.toString());
-    String line = assertOneLine(Pattern.compile(Pattern.quote("switchboard: " + conf + " is not valid JSON: ")
+    String line = assertOneLine(CONFIG, Pattern.compile(Pattern.quote("switchboard: " + conf + " is not valid JSON: ")
       + ".* at line 3, column 23"), p);
     assertTrue(line.contains("Unexpected character"), line);
   }
@@ -69,15 +71,15 @@ class LauncherTest {
   @DisplayName("rejects a config that is JSON but not an object, in one line")
   void notAnObject() throws IOException {
     Path conf = write("array.json", "[1, 2]");
-    assertOneLine("switchboard: " + conf + " must hold a JSON object ({ ... })",
+    assertOneLine(CONFIG, "switchboard: " + conf + " must hold a JSON object ({ ... })",
       launch(Map.of(), "run", GATEWAY, "-conf", conf.toString()));
   }
 
   @Test
-  @DisplayName("names a misspelled key and the key it meant, in one line")
+  @DisplayName("names a misspelled key and the key it meant, in one line, and exits 1")
   void misspelledKey() throws IOException {
     Path conf = write("typo.json", "{ \"prot\": 8080 }");
-    assertOneLine(FAILED + "gateway config: unknown key \"prot\"; did you mean \"port\"? (known keys: host, port, "
+    assertOneLine(DEPLOY, FAILED + "gateway config: unknown key \"prot\"; did you mean \"port\"? (known keys: host, port, "
       + "webRoot, routes, forwardHeaders, allowedOrigins, allowMissingOrigin, limits, admin, metrics, readyServices, "
       + "auth, tls, bridge)", launch(Map.of(), "run", GATEWAY, "-conf", conf.toString()));
   }
@@ -86,7 +88,7 @@ class LauncherTest {
   @DisplayName("names a key of the wrong type and what it must be, in one line")
   void wrongType() throws IOException {
     Path conf = write("type.json", "{ \"port\": \"8080\" }");
-    assertOneLine(FAILED + "gateway config: \"port\" must be an integer from 0 to 65535, got \"8080\"",
+    assertOneLine(DEPLOY, FAILED + "gateway config: \"port\" must be an integer from 0 to 65535, got \"8080\"",
       launch(Map.of(), "run", GATEWAY, "-conf", conf.toString()));
   }
 
@@ -95,7 +97,7 @@ class LauncherTest {
   void unknownNestedKey() throws IOException {
     Path conf = write("nested.json", "{ \"limits\": { \"maxFramesize\": 65536 } }");
     JvmProcess p = launch(Map.of(), "run", GATEWAY, "-conf", conf.toString());
-    String line = assertOneLine(Pattern.compile(Pattern.quote(FAILED
+    String line = assertOneLine(DEPLOY, Pattern.compile(Pattern.quote(FAILED
       + "gateway config \"limits\": unknown key \"maxFramesize\"; did you mean \"maxFrameSize\"? (known keys: ") + ".*\\)"), p);
     assertTrue(line.contains("maxMessageSize"), line);
   }
@@ -106,7 +108,7 @@ class LauncherTest {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress("0.0.0.0", 0));
       int port = taken.getLocalPort();
-      assertOneLine(FAILED + "cannot listen on 0.0.0.0:" + port + ": Address already in use "
+      assertOneLine(DEPLOY, FAILED + "cannot listen on 0.0.0.0:" + port + ": Address already in use "
           + "(change \"port\" in the config or set SWITCHBOARD_PORT)",
         launch(Map.of("SWITCHBOARD_PORT", Integer.toString(port)), "run", GATEWAY, "-conf", "conf/gateway.json"));
     }
@@ -118,22 +120,22 @@ class LauncherTest {
     Path conf = write("typo.json", "{ \"prot\": 8080 }");
     JvmProcess p = launch(Map.of(), "run", GATEWAY, "-conf", conf.toString(), "--debug");
     p.await("^switchboard: .* failed to start: gateway config: unknown key \"prot\"", 60_000);
-    assertNotEquals(0, p.awaitExit(60_000));
+    assertEquals(DEPLOY, p.awaitExit(60_000));
     assertTrue(p.printed(l -> l.startsWith("io.switchboard.config.ConfigException: gateway config: unknown key")), p.output());
     assertTrue(p.printed(l -> l.trim().startsWith("at io.switchboard.gateway.GatewayOptions")), p.output());
   }
 
   @Test
-  @DisplayName("refuses an unknown command in one line and exits non-zero")
+  @DisplayName("refuses an unknown command in one line and exits 2")
   void unknownCommand() {
-    assertOneLine("switchboard: unknown command frobnicate; the commands are run, start, stop, list, version, bare, "
+    assertOneLine(CONFIG, "switchboard: unknown command frobnicate; the commands are run, start, stop, list, version, bare, "
       + "services, deploy, undeploy (launcher/vertx --help)", launch(Map.of(), "frobnicate"));
   }
 
   @Test
-  @DisplayName("refuses run without a verticle in one line and exits non-zero")
+  @DisplayName("refuses run without a verticle in one line and exits 2")
   void runWithoutVerticle() {
-    assertOneLine("switchboard: run needs a verticle class, e.g. launcher/vertx run io.switchboard.gateway.GatewayVerticle "
+    assertOneLine(CONFIG, "switchboard: run needs a verticle class, e.g. launcher/vertx run io.switchboard.gateway.GatewayVerticle "
       + "-conf conf/gateway.json (launcher/vertx --help)", launch(Map.of(), "run", "-cluster"));
   }
 
@@ -153,13 +155,13 @@ class LauncherTest {
   }
 
   /** Waits for the process to print {@code expected} and exit non-zero; fails when it printed anything else. */
-  private static void assertOneLine(String expected, JvmProcess p) {
-    assertOneLine(Pattern.compile(Pattern.quote(expected)), p);
+  private static void assertOneLine(int exit, String expected, JvmProcess p) {
+    assertOneLine(exit, Pattern.compile(Pattern.quote(expected)), p);
   }
 
-  private static String assertOneLine(Pattern expected, JvmProcess p) {
+  private static String assertOneLine(int exit, Pattern expected, JvmProcess p) {
     p.await("^switchboard: ", 60_000); // the line comes last: once it is there, the rest is only the exit
-    assertNotEquals(0, p.awaitExit(60_000), p.output());
+    assertEquals(exit, p.awaitExit(60_000), p.output());
     List<String> lines = p.output().lines().toList();
     assertEquals(1, lines.size(), "expected one line, got:\n" + p.output());
     assertTrue(expected.matcher(lines.get(0)).matches(), "expected /" + expected + "/, got:\n" + lines.get(0));
