@@ -154,6 +154,19 @@ class LauncherTest {
     assertTrue(!help.contains("java io.switchboard"), help);
   }
 
+  @Test
+  @DisplayName("launcher/demo stop says that no demo runs when none does, and exits 0")
+  void demoStopWithNothingRunning() throws IOException {
+    // a copy of the script in an empty tree: its target/demo/ has no pids, whatever runs here
+    Path script = dir.resolve("clone").resolve("launcher").resolve("demo");
+    Files.createDirectories(script.getParent());
+    Files.copy(Path.of("launcher", "demo"), script);
+    JvmProcess p = JvmProcess.start("launcher-demo-stop", List.of("bash", script.toString(), "stop"), Map.of());
+    p.await("not running", 30_000);
+    assertEquals(0, p.awaitExit(30_000));
+    assertEquals(List.of("The Switchboard demo is not running (nothing to stop)."), p.output().lines().toList());
+  }
+
   /** Waits for the process to print {@code expected} and exit non-zero; fails when it printed anything else. */
   private static void assertOneLine(int exit, String expected, JvmProcess p) {
     assertOneLine(exit, Pattern.compile(Pattern.quote(expected)), p);
