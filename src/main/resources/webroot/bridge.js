@@ -10,8 +10,10 @@
   const ROOM = 'demo.chat.room.';
   const token = new URLSearchParams(location.search).get('token');
   // registered: the room address we listen on; joining: a join is on its way, so events of the
-  // room we are leaving (our own logoff) are not shown
-  const state = { name: null, registered: null, joining: false };
+  // room we are leaving (our own logoff) are not shown; oldSelf: after a reconnect, the name whose
+  // logoff the service still announces for our previous socket (not news to this user)
+  const state = { name: null, registered: null, joining: false, oldSelf: null };
+  const OLD_SELF_MS = 15000;
 
   const eb = new EventBus('/eventbus' + (token ? '?token=' + encodeURIComponent(token) : ''),
     { vertxbus_reconnect_delay_min: 500, vertxbus_reconnect_delay_max: 2000 });
@@ -32,7 +34,13 @@
   }
 
   function onRoomEvent(err, msg) {
-    if (!err && !state.joining) view.handle(msg.body);
+    if (err || state.joining) return;
+    const ev = msg.body && msg.body.type === 'event' ? msg.body.event : null;
+    if (ev && ev.type === 'logoff' && state.oldSelf !== null && ev.name === state.oldSelf) {
+      state.oldSelf = null; // our previous socket left: we are still here
+      return;
+    }
+    view.handle(msg.body);
   }
 
   const view = ChatView({
@@ -66,7 +74,11 @@
     if (state.name) {
       view.status('connected as ' + state.name, 'up');
       request({ type: 'name' });
-      if (room) join(room);
+      if (room) {
+        state.oldSelf = state.name;
+        setTimeout(() => { state.oldSelf = null; }, OLD_SELF_MS);
+        join(room);
+      }
     } else {
       view.status('connected', 'up');
       request({ type: 'name' }); // no name yet: the reply is the name query

@@ -45,6 +45,10 @@ final class AdminCommand {
   /** Runs a command; returns the exit code. Problems are thrown as one-line messages. */
   int run(List<String> args) throws IOException, InterruptedException {
     String command = args.get(0);
+    if (args.contains("--help") || args.contains("-h")) {
+      out.println("Usage: " + SwitchboardLauncher.NAME + " " + usage(command).substring("; usage: ".length()));
+      return 0;
+    }
     String target = null;
     String conf = null;
     String node = null;

@@ -130,7 +130,7 @@ public class ServiceHost extends VerticleBase {
     } else if (op == Op.UNDEPLOY) {
       String id = body.getString("id");
       if (id == null || !deployments.containsKey(id)) {
-        msg.fail(FAILURE_NOT_FOUND, "no deployment " + id + " on this host");
+        msg.fail(FAILURE_NOT_FOUND, "no deployment " + msg.address().substring(Addresses.host("").length()) + ":" + id);
         return;
       }
       vertx.undeploy(id)
