@@ -167,6 +167,8 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
       return;
     }
     overflowed = true;
+    // read no more: the client is cut off, and a flood must not keep the event loop busy
+    ctx.channel().config().setAutoRead(false);
     if (onOverflow != null) {
       onOverflow.run();
       return;
