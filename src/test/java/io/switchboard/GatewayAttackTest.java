@@ -106,6 +106,42 @@ class GatewayAttackTest {
     }
   }
 
+  @Test
+  @DisplayName("a bridge socket that registers and never reads is closed once its writes stay blocked, with the"
+    + " heap bounded while another user echoes on")
+  void bridgeNonReader() throws Exception {
+    try (Rig rig = Rig.start(limits().put("maxOutboundBytes", 256 * 1024), new JsonObject().put("outbound",
+      new JsonArray().add(new JsonObject().put("address", "attack.push"))))) {
+      java.util.concurrent.CompletableFuture<String> closed = new java.util.concurrent.CompletableFuture<>();
+      await(rig.vertx.eventBus().consumer(Addresses.BRIDGE_CLOSED,
+        msg -> closed.complete(msg.headers().get(Headers.BRIDGE_SOCKET))).completion());
+      Socket socket = new Socket();
+      socket.setReceiveBufferSize(4096);
+      socket.connect(new InetSocketAddress("127.0.0.1", rig.port));
+      socket.setSoTimeout(15_000);
+      socket.getOutputStream().write(handshake("/eventbus/websocket").getBytes(StandardCharsets.ISO_8859_1));
+      assertEquals(101, readStatus(socket.getInputStream()));
+      socket.getOutputStream().write(frame(0x1, new JsonObject().put("type", "register").put("address", "attack.push")
+        .encode().getBytes(StandardCharsets.UTF_8)));
+      String chunk = "x".repeat(64 * 1024);
+      AtomicLong peakHeap = new AtomicLong();
+      long pusher = rig.vertx.setPeriodic(5, id -> {
+        rig.vertx.eventBus().publish("attack.push", chunk);
+        Runtime rt = Runtime.getRuntime();
+        peakHeap.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
+      });
+      int echoed = echoWhile(rig, () -> !closed.isDone());
+      rig.vertx.cancelTimer(pusher);
+      assertTrue(closed.get(30, TimeUnit.SECONDS) != null, "the gateway closed the bridge socket");
+      System.out.printf("bridge non-reader: closed; peak heap used %d MB (64 KB pushed every 5 ms);"
+        + " user echoed %d messages meanwhile%n", peakHeap.get() >> 20, echoed);
+      assertTrue(peakHeap.get() < Runtime.getRuntime().maxMemory() / 2, "heap stays bounded: " + peakHeap.get());
+      int code = closeCode(socket.getInputStream());
+      assertTrue(code == 1008 || code == 1006, "1008, or dropped with it unread, got " + code);
+      socket.close();
+    }
+  }
+
   /** Floods pings (125-byte payloads) at a socket that reads almost nothing; returns {pings, close code}. */
   private static int[] pingFlood(int port, String path, AtomicLong peakHeap, AtomicLong peakFds) throws IOException {
     Socket socket = new Socket();
@@ -409,6 +445,10 @@ class GatewayAttackTest {
       assertFalse(policy.allows("https://a.b.example.com"), "* is one DNS label");
       assertFalse(policy.allows("https://evil.com#.example.com"));
       assertFalse(policy.allows("null"));
+      IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> io.switchboard.gateway.GatewayOptions.fromJson(new JsonObject().put("allowedOrigins",
+          new JsonArray().add("localhost:*"))));
+      assertTrue(bad.getMessage().contains("allowedOrigins"), bad.getMessage());
       assertFalse(policy.allows(null));
 
       for (String scheme : List.of("Bearer", "bearer", "BEARER")) {

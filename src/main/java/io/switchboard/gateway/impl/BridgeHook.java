@@ -43,6 +43,7 @@ final class BridgeHook implements Handler<BridgeEvent> {
   private final String nodeId;
   private final String token;
   private final List<BridgeOptions.Permission> inbound;
+  private final List<BridgeOptions.Permission> outbound;
   private final Map<SockJSSocket, SocketState> sockets = new HashMap<>();
   private final ConnectionLimiter limiter;
   private final int maxHandlersPerIp;
@@ -51,6 +52,8 @@ final class BridgeHook implements Handler<BridgeEvent> {
   private static final class SocketState {
     final String id;
     final String ip;
+    /** Registrations counted against the IP's budget, by address. */
+    final Map<String, Integer> registered = new HashMap<>();
     int handlers;
 
     SocketState(String id, String ip) {
@@ -70,6 +73,7 @@ final class BridgeHook implements Handler<BridgeEvent> {
     this.nodeId = nodeId;
     this.token = options.token();
     this.inbound = options.inbound();
+    this.outbound = options.outbound();
   }
 
   @Override
@@ -95,10 +99,11 @@ final class BridgeHook implements Handler<BridgeEvent> {
         event.complete(admitMessage(event.socket(), event.getRawMessage()));
         break;
       case REGISTER:
-        event.complete(tokenInHeaders(event.getRawMessage()) && admitRegistration(event.socket()));
+        event.complete(tokenInHeaders(event.getRawMessage())
+          && admitRegistration(event.socket(), event.getRawMessage().getString("address")));
         break;
       case UNREGISTER:
-        unregistered(event.socket());
+        unregistered(event.socket(), event.getRawMessage().getString("address"));
         event.complete(tokenInHeaders(event.getRawMessage()));
         break;
       case SOCKET_CLOSED:
@@ -170,10 +175,13 @@ final class BridgeHook implements Handler<BridgeEvent> {
    * A registration counts against its client IP's budget ({@code limits.maxBridgeHandlersPerIp},
    * over every socket of that IP); vertx-web's {@code maxHandlersPerSocket} bounds each socket.
    */
-  private boolean admitRegistration(SockJSSocket socket) {
+  private boolean admitRegistration(SockJSSocket socket, String address) {
     SocketState state = sockets.get(socket);
     if (state == null) {
       return false;
+    }
+    if (address == null || outbound.stream().noneMatch(p -> p.coversAddress(address))) {
+      return true; // the permissions refuse it (access_denied): it will hold nothing
     }
     if (!limiter.tryAcquireHandler(state.ip, maxHandlersPerIp)) {
       LOG.log(System.Logger.Level.DEBUG, "Bridge registration from " + state.ip + " refused: more than "
@@ -181,12 +189,14 @@ final class BridgeHook implements Handler<BridgeEvent> {
       return false;
     }
     state.handlers++;
+    state.registered.merge(address, 1, Integer::sum);
     return true;
   }
 
-  private void unregistered(SockJSSocket socket) {
+  private void unregistered(SockJSSocket socket, String address) {
     SocketState state = sockets.get(socket);
-    if (state != null && state.handlers > 0) {
+    if (state != null && address != null && state.registered.containsKey(address)) {
+      state.registered.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
       state.handlers--;
       limiter.releaseHandlers(state.ip, 1);
     }

@@ -84,6 +84,9 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
         return; // HTTP/2 is not enabled on the gateway
       }
       Channel channel = ((ConnectionBase) connection).channel();
+      if (channel.pipeline().get("handler") == null) {
+        return; // not the HTTP/1.x pipeline the guard knows
+      }
       String ip = channel.remoteAddress() instanceof InetSocketAddress
         ? ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress() : "?";
       ConnectionGuard guard = new ConnectionGuard(options, limiter, ip);
