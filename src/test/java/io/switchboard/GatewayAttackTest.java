@@ -371,7 +371,7 @@ class GatewayAttackTest {
 
   @Test
   @DisplayName("JWT: the service never sees the raw token (query, claims, headers, bearer subprotocol), and a"
-    + " token without exp gets 401")
+    + " token without exp gets 401 unless auth.requireExp is false")
   void jwtStripped() throws Exception {
     JsonObject auth = new JsonObject().put("algorithm", "HS256").put("secret", SECRET);
     try (Rig rig = Rig.start(limits(), null, null, new JsonObject().put("auth", auth)
@@ -404,6 +404,16 @@ class GatewayAttackTest {
       try (WsClient user = WsClient.connect(rig.vertx, rig.port, "/echo?access_token=" + token)) {
         user.send("user");
         assertEquals("user", user.next());
+      }
+    }
+    try (Rig lenient = Rig.start(limits(), null, null, new JsonObject().put("auth", auth.copy().put("requireExp", false)))) {
+      JWTAuth signer = JWTAuth.create(lenient.vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions()
+        .setAlgorithm("HS256").setBuffer(SECRET)));
+      String forever = signer.generateToken(new JsonObject().put("sub", "bob"), new JWTOptions());
+      try (WsClient c = WsClient.connect(lenient.vertx, lenient.port, "/info?access_token=" + forever)) {
+        c.send("info");
+        assertEquals("bob", new JsonObject((String) c.next()).getJsonObject("claims").getString("sub"),
+          "with auth.requireExp false, a token without exp is accepted");
       }
     }
   }
