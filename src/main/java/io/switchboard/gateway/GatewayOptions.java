@@ -23,11 +23,12 @@ import java.util.Map;
  *   "allowedOrigins": ["http://localhost:*"], "allowMissingOrigin": true,
  *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000, "maxConnections": 19000,
  *               "maxConnectionsPerIp": 4096, "maxHeaderSize": 8192, "maxOutboundBytes": 1048576,
- *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000 },
+ *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000,
+ *               "requestHeadTimeoutMs": 10000, "maxBridgeHandlersPerIp": 10000 },
  *   "admin": { "token": "s3cret" },         // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
  *   "metrics": { "enabled": true, "access": "loopback" },   // /metrics: public | loopback | admin
  *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
- *   "auth": { "algorithm": "HS256", "secret": "...32+ chars..." },   // JWT at connect (or "publicKey" PEM)
+ *   "auth": { "algorithm": "HS256", "secret": "...32+ chars...", "requireExp": true },   // JWT at connect (or "publicKey" PEM)
  *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" },        // wss
  *   "bridge": { "inbound": [], "outbound": [] }   // browser event-bus bridge, see BridgeOptions
  * }
@@ -49,6 +50,12 @@ public final class GatewayOptions {
   public static final int DEFAULT_PING_INTERVAL_MS = 25_000;
   public static final int DEFAULT_IDLE_TIMEOUT_MS = 60_000;
   public static final int DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+  /** A non-upgraded HTTP connection must send a complete request head within this time (else 408). */
+  public static final int DEFAULT_REQUEST_HEAD_TIMEOUT_MS = 10_000;
+  /** Registrations all bridge sockets of one client IP may hold together in one gateway JVM. */
+  public static final int DEFAULT_MAX_BRIDGE_HANDLERS_PER_IP = 10_000;
+  /** Tokens without {@code exp} are refused (401) unless {@code auth.requireExp} is false. */
+  public static final boolean DEFAULT_REQUIRE_EXP = true;
   /** Pages served from this machine, on any port; other sites' pages are refused (403). */
   public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of(
     "http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*");
@@ -78,6 +85,8 @@ public final class GatewayOptions {
   private final int pingIntervalMs;
   private final int idleTimeoutMs;
   private final int shutdownGraceMs;
+  private final int requestHeadTimeoutMs;
+  private final int maxBridgeHandlersPerIp;
   private final boolean metricsEnabled;
   private final String metricsAccess;
   private final List<String> readyServices;
@@ -97,6 +106,11 @@ public final class GatewayOptions {
     routes = readRoutes(conf);
     forwardHeaders = conf.strings("forwardHeaders", DEFAULT_FORWARD_HEADERS);
     allowedOrigins = conf.strings("allowedOrigins", DEFAULT_ALLOWED_ORIGINS);
+    for (String origin : allowedOrigins) {
+      if (!io.switchboard.gateway.impl.OriginPolicy.isValidPattern(origin)) {
+        throw conf.fail("allowedOrigins", "entries must be \"*\" or scheme://host[:port] (port may be *)", origin);
+      }
+    }
     allowMissingOrigin = conf.bool("allowMissingOrigin", true);
     ConfigReader limits = conf.nested("limits");
     maxFrameSize = limits.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE, 125, 16 << 20);
@@ -109,6 +123,8 @@ public final class GatewayOptions {
     pingIntervalMs = limits.integer("pingIntervalMs", DEFAULT_PING_INTERVAL_MS, 100, 3_600_000);
     idleTimeoutMs = limits.integer("idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS, 200, 86_400_000);
     shutdownGraceMs = limits.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
+    requestHeadTimeoutMs = limits.integer("requestHeadTimeoutMs", DEFAULT_REQUEST_HEAD_TIMEOUT_MS, 100, 600_000);
+    maxBridgeHandlersPerIp = limits.integer("maxBridgeHandlersPerIp", DEFAULT_MAX_BRIDGE_HANDLERS_PER_IP, 1, 10_000_000);
     limits.rejectUnknownKeys();
     ConfigReader admin = conf.nested("admin");
     String token = admin.stringOrEnv("token", ENV_ADMIN_TOKEN, null);
@@ -165,6 +181,7 @@ public final class GatewayOptions {
     String publicKey = auth.string("publicKey", null);
     String issuer = auth.string("issuer", null);
     String audience = auth.string("audience", null);
+    boolean requireExp = auth.bool("requireExp", DEFAULT_REQUIRE_EXP);
     auth.rejectUnknownKeys();
     if (algorithm == null) {
       if (secret != null || publicKey != null) {
@@ -184,7 +201,7 @@ public final class GatewayOptions {
       throw new ConfigException("gateway config \"auth\": " + algorithm + " needs \"publicKey\" (PEM)");
     }
     return new JsonObject().put("algorithm", algorithm).put("key", hmac ? secret : publicKey)
-      .put("issuer", issuer).put("audience", audience);
+      .put("issuer", issuer).put("audience", audience).put("requireExp", requireExp);
   }
 
   private static Map<String, String> readRoutes(ConfigReader conf) {
@@ -282,6 +299,19 @@ public final class GatewayOptions {
   /** On shutdown, how long sessions get to close (1001) before the gateway stops anyway. */
   public int shutdownGraceMs() {
     return shutdownGraceMs;
+  }
+
+  /**
+   * How long an HTTP connection that is not (yet) a WebSocket may go without completing a request
+   * head (from its accept, and between requests): then it gets 408 and is closed (slowloris).
+   */
+  public int requestHeadTimeoutMs() {
+    return requestHeadTimeoutMs;
+  }
+
+  /** Registrations the bridge sockets of one client IP may hold together; more are refused. */
+  public int maxBridgeHandlersPerIp() {
+    return maxBridgeHandlersPerIp;
   }
 
   /** Whether {@code /metrics} serves the Prometheus series. */

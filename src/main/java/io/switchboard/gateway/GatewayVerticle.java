@@ -1,7 +1,7 @@
 package io.switchboard.gateway;
 
 import io.switchboard.gateway.impl.AdminApi;
-import io.switchboard.gateway.impl.ConnectionLimiter;
+import io.switchboard.gateway.impl.ConnectionGuard;
 import io.switchboard.gateway.impl.BridgeMount;
 import io.switchboard.gateway.impl.GatewayInbox;
 import io.switchboard.gateway.impl.OpsRoutes;
@@ -75,9 +75,10 @@ public class GatewayVerticle extends VerticleBase {
     announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
       DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()).put(Announce.BATCH, true));
     tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
-    bridge = new BridgeMount(vertx, options.bridge(), nodeId, tokens);
+    bridge = new BridgeMount(vertx, options, nodeId, tokens);
     Router router = router(options, sessions);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router)
+      .connectionHandler(ConnectionGuard.installer(vertx, options))
       .exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Connection error: " + err));
     return Future.all(inbox.start(), directory.start())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
@@ -135,7 +136,7 @@ public class GatewayVerticle extends VerticleBase {
       }
     });
     bridge.mountOn(router); // before the WebSocket routes, which refuse every unrouted upgrade
-    router.route().handler(new WebSocketRoutes(options, directory, sessions, ConnectionLimiter.of(vertx), tokens));
+    router.route().handler(new WebSocketRoutes(options, directory, sessions, tokens));
     router.route().handler(staticHandler(options.webRoot()));
     return router;
   }
@@ -160,6 +161,9 @@ public class GatewayVerticle extends VerticleBase {
       .setMaxWebSocketFrameSize(options.maxFrameSize())
       .setMaxWebSocketMessageSize(options.maxMessageSize())
       .setMaxHeaderSize(options.maxHeaderSize())
+      // no h2c: with it, Vert.x sees a connection (connectionHandler) only after its first full
+      // request head, and the guard must count it from the accept
+      .setHttp2ClearTextEnabled(false)
       .setPerMessageWebSocketCompressionSupported(false)
       .setPerFrameWebSocketCompressionSupported(false)
       .setWebSocketClosingTimeout(5)

@@ -63,7 +63,7 @@ public final class AdminApi {
   }
 
   private void authorize(RoutingContext ctx) {
-    if (BearerToken.matches(ctx.request(), token)) {
+    if (Secrets.bearerMatches(ctx.request(), token)) {
       ctx.next();
     } else {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"switchboard\"");

@@ -11,8 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,19 +41,39 @@ final class BridgeHook implements Handler<BridgeEvent> {
 
   private final EventBus bus;
   private final String nodeId;
-  private final byte[] token;
+  private final String token;
   private final List<BridgeOptions.Permission> inbound;
-  private final Map<SockJSSocket, String> sockets = new HashMap<>();
-  private long nextId;
+  private final List<BridgeOptions.Permission> outbound;
+  private final Map<SockJSSocket, SocketState> sockets = new HashMap<>();
+  private final ConnectionLimiter limiter;
+  private final int maxHandlersPerIp;
+
+  /** What the hook keeps per live socket: its id, its client's IP, the registrations it holds. */
+  private static final class SocketState {
+    final String id;
+    final String ip;
+    /** Registrations counted against the IP's budget, by address. */
+    final Map<String, Integer> registered = new HashMap<>();
+    int handlers;
+
+    SocketState(String id, String ip) {
+      this.id = id;
+      this.ip = ip;
+    }
+  }
 
   private final TokenCheck jwt;
 
-  BridgeHook(EventBus bus, String nodeId, BridgeOptions options, TokenCheck jwt) {
+  BridgeHook(EventBus bus, String nodeId, BridgeOptions options, TokenCheck jwt, ConnectionLimiter limiter,
+             int maxHandlersPerIp) {
     this.bus = bus;
+    this.limiter = limiter;
+    this.maxHandlersPerIp = maxHandlersPerIp;
     this.jwt = jwt;
     this.nodeId = nodeId;
-    this.token = options.token() == null ? null : options.token().getBytes(StandardCharsets.UTF_8);
+    this.token = options.token();
     this.inbound = options.inbound();
+    this.outbound = options.outbound();
   }
 
   @Override
@@ -81,6 +99,11 @@ final class BridgeHook implements Handler<BridgeEvent> {
         event.complete(admitMessage(event.socket(), event.getRawMessage()));
         break;
       case REGISTER:
+        event.complete(tokenInHeaders(event.getRawMessage())
+          && admitRegistration(event.socket(), event.getRawMessage().getString("address")));
+        break;
+      case UNREGISTER:
+        unregistered(event.socket(), event.getRawMessage().getString("address"));
         event.complete(tokenInHeaders(event.getRawMessage()));
         break;
       case SOCKET_CLOSED:
@@ -94,7 +117,10 @@ final class BridgeHook implements Handler<BridgeEvent> {
 
   /** Announces every live socket of this node as closed: the node is going away. */
   void closeAll() {
-    sockets.values().forEach(this::announceClosed);
+    sockets.values().forEach(state -> {
+      limiter.releaseHandlers(state.ip, state.handlers);
+      announceClosed(state.id);
+    });
     sockets.clear();
   }
 
@@ -111,13 +137,14 @@ final class BridgeHook implements Handler<BridgeEvent> {
         return false;
       }
     }
-    sockets.put(socket, nodeId + ".b" + Long.toString(nextId++, 36));
+    String ip = socket.remoteAddress() == null ? "?" : socket.remoteAddress().hostAddress();
+    sockets.put(socket, new SocketState(nodeId + ".b" + Secrets.randomId(), ip));
     return true;
   }
 
   private boolean admitMessage(SockJSSocket socket, JsonObject raw) {
-    String id = sockets.get(socket);
-    if (id == null || !tokenInHeaders(raw)) {
+    SocketState state = sockets.get(socket);
+    if (state == null || !tokenInHeaders(raw)) {
       return false;
     }
     if (raw.getValue("body") == null && onlyMatchPermits(raw.getString("address"))) {
@@ -125,7 +152,7 @@ final class BridgeHook implements Handler<BridgeEvent> {
     }
     JsonObject headers = raw.getValue("headers") instanceof JsonObject ? raw.getJsonObject("headers") : new JsonObject();
     headers.getMap().values().removeIf(Objects::isNull); // vertx-web cannot forward a null header
-    headers.put(Headers.BRIDGE_SOCKET, id);
+    headers.put(Headers.BRIDGE_SOCKET, state.id);
     raw.put("headers", headers);
     return true;
   }
@@ -141,7 +168,38 @@ final class BridgeHook implements Handler<BridgeEvent> {
   }
 
   private boolean tokenMatches(String given) {
-    return MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+    return Secrets.constantTimeEquals(given, token);
+  }
+
+  /**
+   * A registration counts against its client IP's budget ({@code limits.maxBridgeHandlersPerIp},
+   * over every socket of that IP); vertx-web's {@code maxHandlersPerSocket} bounds each socket.
+   */
+  private boolean admitRegistration(SockJSSocket socket, String address) {
+    SocketState state = sockets.get(socket);
+    if (state == null) {
+      return false;
+    }
+    if (address == null || outbound.stream().noneMatch(p -> p.coversAddress(address))) {
+      return true; // the permissions refuse it (access_denied): it will hold nothing
+    }
+    if (!limiter.tryAcquireHandler(state.ip, maxHandlersPerIp)) {
+      LOG.log(System.Logger.Level.DEBUG, "Bridge registration from " + state.ip + " refused: more than "
+        + maxHandlersPerIp + " from that IP");
+      return false;
+    }
+    state.handlers++;
+    state.registered.merge(address, 1, Integer::sum);
+    return true;
+  }
+
+  private void unregistered(SockJSSocket socket, String address) {
+    SocketState state = sockets.get(socket);
+    if (state != null && address != null && state.registered.containsKey(address)) {
+      state.registered.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+      state.handlers--;
+      limiter.releaseHandlers(state.ip, 1);
+    }
   }
 
   /** Whether some inbound permission covers the address and every such permission needs a match. */
@@ -162,9 +220,10 @@ final class BridgeHook implements Handler<BridgeEvent> {
   }
 
   private void closed(SockJSSocket socket) {
-    String id = sockets.remove(socket);
-    if (id != null) {
-      announceClosed(id);
+    SocketState state = sockets.remove(socket);
+    if (state != null) {
+      limiter.releaseHandlers(state.ip, state.handlers);
+      announceClosed(state.id);
     }
   }
 

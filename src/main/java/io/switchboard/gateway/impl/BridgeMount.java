@@ -1,6 +1,8 @@
 package io.switchboard.gateway.impl;
 
 import io.switchboard.gateway.BridgeOptions;
+import io.switchboard.gateway.GatewayOptions;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.core.Vertx;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
@@ -24,17 +26,23 @@ public final class BridgeMount {
   public static final String SOCKJS_LIBRARY_URL = "/vendor/sockjs-client/sockjs.min.js";
 
   private final BridgeHook hook;
+  private final long bodyLimit;
   private final Router sockJs;
 
   /**
    * Builds the bridge of one gateway node.
    *
+   * @param gateway the gateway's options: the bridge's own, the POST body limit ({@code limits.maxMessageSize})
+   *                and the registration budget per IP
    * @param nodeId the node's id, the prefix of its bridge socket ids
    * @param jwt the gateway's token check when its {@code auth} is on (sockets then need
    *            {@code ?access_token=}), or {@code null}
    */
-  public BridgeMount(Vertx vertx, BridgeOptions options, String nodeId, TokenCheck jwt) {
-    this.hook = new BridgeHook(vertx.eventBus(), nodeId, options, jwt);
+  public BridgeMount(Vertx vertx, GatewayOptions gateway, String nodeId, TokenCheck jwt) {
+    BridgeOptions options = gateway.bridge();
+    this.bodyLimit = gateway.maxMessageSize();
+    this.hook = new BridgeHook(vertx.eventBus(), nodeId, options, jwt, ConnectionLimiter.of(vertx),
+      gateway.maxBridgeHandlersPerIp());
     SockJSHandlerOptions sockJsOptions = new SockJSHandlerOptions()
       .setLibraryURL(SOCKJS_LIBRARY_URL)
       .setInsertJSESSIONID(false);
@@ -50,6 +58,8 @@ public final class BridgeMount {
 
   /** Mounts the bridge on the gateway's router; call before any catch-all route. */
   public void mountOn(Router router) {
+    // SockJS's xhr_send and xhr transports POST their frames: read the body, bounded (413 over)
+    router.post(PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     router.route(PATH + "/*").subRouter(sockJs);
   }
 

@@ -7,9 +7,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts the sessions of a whole gateway JVM (all its gateway nodes) and of each client IP, so
- * that the limits hold however many event loops serve the port. Acquired before the upgrade,
- * released once when the session ends.
+ * Counts the connections of a whole gateway JVM (all its gateway nodes) and of each client IP, so
+ * that the limits hold however many event loops serve the port: acquired at the TCP accept,
+ * released once when the connection closes ({@link ConnectionGuard}). Also counts the event-bus
+ * bridge registrations of each client IP.
  */
 public final class ConnectionLimiter implements Shareable {
 
@@ -18,6 +19,7 @@ public final class ConnectionLimiter implements Shareable {
 
   private final AtomicInteger total = new AtomicInteger();
   private final ConcurrentHashMap<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> handlersPerIp = new ConcurrentHashMap<>();
 
   /** The JVM's limiter, shared by every gateway node of this Vert.x instance. */
   public static ConnectionLimiter of(Vertx vertx) {
@@ -43,7 +45,24 @@ public final class ConnectionLimiter implements Shareable {
     perIp.computeIfPresent(ip, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
   }
 
-  /** Sessions held in this JVM. */
+  /** Takes one event-bus bridge registration of {@code ip}'s budget; false when it is spent. */
+  public boolean tryAcquireHandler(String ip, int maxPerIp) {
+    AtomicInteger count = handlersPerIp.computeIfAbsent(ip, k -> new AtomicInteger());
+    if (count.incrementAndGet() > maxPerIp) {
+      releaseHandlers(ip, 1);
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives back {@code n} registrations of {@code ip}. */
+  public void releaseHandlers(String ip, int n) {
+    if (n > 0) {
+      handlersPerIp.computeIfPresent(ip, (k, c) -> c.addAndGet(-n) <= 0 ? null : c);
+    }
+  }
+
+  /** Connections held in this JVM. */
   public int total() {
     return total.get();
   }

@@ -45,6 +45,8 @@ final class GatewaySession {
    */
   ArrayDeque<Sent> recent;
   int recentBytes;
+  /** When the newest message evicted from {@link #recent} was sent (ms of System.nanoTime); MIN_VALUE for none. */
+  long lastEvictedAt = Long.MIN_VALUE;
   /** Messages to send first once re-bound (the replay), or null. */
   List<Object> replay;
 

@@ -63,7 +63,7 @@ public final class OpsRoutes {
         allowed = true;
         break;
       case "admin":
-        allowed = BearerToken.matches(ctx.request(), options.adminToken());
+        allowed = Secrets.bearerMatches(ctx.request(), options.adminToken());
         break;
       default:
         allowed = ctx.request().remoteAddress() != null && isLoopback(ctx.request().remoteAddress().hostAddress());

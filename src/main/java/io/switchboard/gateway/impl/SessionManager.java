@@ -6,6 +6,7 @@ import io.switchboard.registry.Directory;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.gateway.GatewayOptions;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -50,6 +51,7 @@ public final class SessionManager {
   private static final int OPEN_ATTEMPTS = 3;
 
   private final Vertx vertx;
+  private final Context context;
   private final GatewayOptions options;
   private final String nodeId;
   private final SessionRegistry registry;
@@ -63,7 +65,6 @@ public final class SessionManager {
   private Promise<Void> shutdown;
   /** Sessions this node has bound to each instance: the balancing weight. */
   private final Map<String, Integer> boundCount = new HashMap<>();
-  private long nextId;
   private int roundRobin;
 
   public SessionManager(Vertx vertx, GatewayOptions options, String nodeId, String nodeAddress,
@@ -73,7 +74,8 @@ public final class SessionManager {
     this.nodeId = nodeId;
     this.registry = registry;
     this.directory = directory;
-    this.relay = new ServiceRelay(vertx.eventBus(), vertx.getOrCreateContext(), nodeAddress, options.openTimeoutMs());
+    this.context = vertx.getOrCreateContext();
+    this.relay = new ServiceRelay(vertx.eventBus(), context, nodeAddress, options.openTimeoutMs());
     this.metrics = GatewayMetrics.of(vertx);
   }
 
@@ -108,8 +110,9 @@ public final class SessionManager {
   public void accept(ServerWebSocket ws, HttpConnection connection, String service, JsonObject info, Runnable onEnd) {
     ws.pause(); // frames wait in the socket until an instance accepted the session
     ws.setWriteQueueMaxSize(options.maxOutboundBytes());
-    GatewaySession session = new GatewaySession(nodeId + "." + Long.toString(nextId++, 36), service, ws, connection,
-      info, onEnd);
+    // node prefix for reading logs, 128 random bits so that nobody can address another's session
+    GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, connection, info, onEnd);
+    ConnectionGuard.onOverflow(connection, () -> context.runOnContext(v -> slowConsumer(session)));
     session.lastActivity = now();
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
@@ -127,6 +130,14 @@ public final class SessionManager {
     long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
     int handled = 0;
     for (GatewaySession session : boundTo(instance.address())) {
+      if (rebind && session.recent != null && session.lastEvictedAt >= unsureSince) {
+        // some of what the instance may not have processed is no longer kept: say so (1012)
+        unbind(session);
+        closeSession(session, CloseCodes.SERVICE_RESTART, "Service instance lost; messages since its last heartbeat"
+          + " exceed the replay buffer");
+        handled++;
+        continue;
+      }
       if (rebind && session.recent != null) {
         session.replay = new ArrayList<>();
         for (GatewaySession.Sent sent : session.recent) {
@@ -172,11 +183,7 @@ public final class SessionManager {
     }
     if (session.ws.writeQueueFull()) {
       session.closing = true; // closed on the next turn: the caller may be iterating a group
-      vertx.runOnContext(v -> {
-        session.ws.close(CloseCodes.POLICY_VIOLATION,
-          "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read");
-        forceCloseLater(session);
-      });
+      context.runOnContext(v -> closeSlowConsumer(session));
     } else if (message instanceof String) {
       session.ws.writeTextMessage((String) message);
       session.meters.framesOut.increment();
@@ -186,6 +193,23 @@ public final class SessionManager {
       session.meters.framesOut.increment();
       session.meters.bytesOut.increment(((Buffer) message).length());
     }
+  }
+
+  /** The client stopped reading (data, pongs or pings over {@code maxOutboundBytes}): close 1008, drop in 3 s. */
+  private void slowConsumer(GatewaySession session) {
+    if (!session.closing && !session.closed) {
+      session.closing = true;
+      closeSlowConsumer(session);
+    }
+  }
+
+  private void closeSlowConsumer(GatewaySession session) {
+    if (session.closed) {
+      return;
+    }
+    session.ws.close(CloseCodes.POLICY_VIOLATION,
+      "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read");
+    forceCloseLater(session);
   }
 
   /** Closes a session from the gateway's side; nothing more is written to it. */
@@ -285,13 +309,19 @@ public final class SessionManager {
   private void keepAlive() {
     long now = now();
     List<GatewaySession> idle = new ArrayList<>();
+    List<GatewaySession> full = new ArrayList<>();
     registry.forEach(s -> {
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
       } else if (!s.closing && !s.closed) {
-        s.ws.writePing(Buffer.buffer());
+        if (s.ws.writeQueueFull()) {
+          full.add(s); // a ping counts against the outbound bound like any frame
+        } else {
+          s.ws.writePing(Buffer.buffer());
+        }
       }
     });
+    full.forEach(this::slowConsumer);
     idle.forEach(s -> closeSession(s, CloseCodes.GOING_AWAY, "Idle for more than " + options.idleTimeoutMs() + " ms"));
   }
 
@@ -320,7 +350,11 @@ public final class SessionManager {
     }
   }
 
-  /** Keeps what a rebind session sent in the last seconds (bounded in count and bytes). */
+  /**
+   * Keeps what a rebind session sent in the last seconds (bounded in count and bytes), and when
+   * the newest message it had to let go was sent: if an instance is lost after that message, the
+   * replay would be incomplete, and the session is closed 1012 instead.
+   */
   private static void remember(GatewaySession session, Object message) {
     long now = now();
     int size = message instanceof String ? ((String) message).length() : ((Buffer) message).length();
@@ -328,8 +362,10 @@ public final class SessionManager {
     session.recentBytes += size;
     while (!session.recent.isEmpty() && (now - session.recent.peekFirst().at > REPLAY_WINDOW_MS
       || session.recent.size() > REPLAY_MAX_MESSAGES || session.recentBytes > REPLAY_MAX_BYTES)) {
-      Object gone = session.recent.pollFirst().message;
+      GatewaySession.Sent evicted = session.recent.pollFirst();
+      Object gone = evicted.message;
       session.recentBytes -= gone instanceof String ? ((String) gone).length() : ((Buffer) gone).length();
+      session.lastEvictedAt = Math.max(session.lastEvictedAt, evicted.at);
     }
   }
 
@@ -384,6 +420,7 @@ public final class SessionManager {
     session.batched = bound != null && bound.announce().getBoolean(Announce.BATCH, false);
     session.recent = rebindService ? new ArrayDeque<>() : null;
     session.recentBytes = 0;
+    session.lastEvictedAt = Long.MIN_VALUE;
     if (session.replay != null) {
       session.replay.forEach(m -> relay(session, m)); // at least once: the lost instance may have had some
       session.replay = null;

@@ -24,8 +24,10 @@ public final class TokenCheck {
   public static final String SUBPROTOCOL = "bearer";
 
   private final JWTAuth jwt;
+  private final boolean requireExp;
 
   public TokenCheck(Vertx vertx, JsonObject settings) {
+    this.requireExp = settings.getBoolean("requireExp", true);
     JWTOptions verify = new JWTOptions();
     if (settings.getString("issuer") != null) {
       verify.setIssuer(settings.getString("issuer"));
@@ -37,7 +39,11 @@ public final class TokenCheck {
       .setAlgorithm(settings.getString("algorithm")).setBuffer(settings.getString("key"))));
   }
 
-  /** The verified claims, or a failure whose message says what is wrong with the token. */
+  /**
+   * The verified claims (without the raw token: services never see it), or a failure whose
+   * message says what is wrong with the token. With {@code auth.requireExp} (the default), a
+   * token without {@code exp} is refused: it would be valid forever.
+   */
   public Future<JsonObject> verify(HttpServerRequest request) {
     return verify(token(request));
   }
@@ -49,8 +55,53 @@ public final class TokenCheck {
         + ", Authorization: Bearer, or subprotocols \"bearer, <token>\")");
     }
     return jwt.authenticate(new TokenCredentials(token))
-      .map(user -> user.principal().copy())
-      .recover(err -> Future.failedFuture("invalid token: " + err.getMessage()));
+      .compose(user -> {
+        JsonObject claims = user.principal().copy();
+        claims.remove(QUERY_PARAM); // vertx-auth keeps the raw token in the principal
+        // vertx-auth moves exp, iat and nbf out of the principal into the attributes
+        if (requireExp && !(user.attributes().getValue("exp") instanceof Number)) {
+          return Future.failedFuture("a token without \"exp\" is not accepted (auth.requireExp)");
+        }
+        return Future.succeededFuture(claims);
+      })
+      .recover(err -> Future.failedFuture(err.getMessage() != null && err.getMessage().contains("auth.requireExp")
+        ? err.getMessage() : "invalid token: " + err.getMessage()));
+  }
+
+  /** The query string without the token parameter (what the service may see), or null. */
+  public static String queryWithoutToken(String query) {
+    if (query == null || query.isEmpty()) {
+      return query;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String pair : query.split("&")) {
+      String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+      try {
+        name = java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        // kept as written
+      }
+      if (!name.equals(QUERY_PARAM)) {
+        kept.append(kept.length() == 0 ? "" : "&").append(pair);
+      }
+    }
+    return kept.toString();
+  }
+
+  /** The Sec-WebSocket-Protocol value without the token that follows {@code bearer}. */
+  public static String subprotocolsWithoutToken(String protocols) {
+    if (protocols == null) {
+      return null;
+    }
+    String[] parts = protocols.split(",");
+    StringBuilder kept = new StringBuilder();
+    for (int i = 0; i < parts.length; i++) {
+      kept.append(kept.length() == 0 ? "" : ", ").append(parts[i].trim());
+      if (parts[i].trim().equalsIgnoreCase(SUBPROTOCOL)) {
+        i++; // the token
+      }
+    }
+    return kept.toString();
   }
 
   private static String token(HttpServerRequest request) {
@@ -58,9 +109,9 @@ public final class TokenCheck {
     if (query != null && !query.isBlank()) {
       return query;
     }
-    String header = request.getHeader("Authorization");
-    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return header.substring(7).trim();
+    String bearer = Secrets.bearer(request);
+    if (bearer != null) {
+      return bearer;
     }
     String protocols = request.getHeader("Sec-WebSocket-Protocol");
     if (protocols != null) {

@@ -18,9 +18,9 @@ import java.util.Map;
  * paths services announced. A routed upgrade becomes a session; a plain request on a routed path
  * gets 426; an upgrade on any other path gets 404 before the handshake; everything else goes on
  * to the next handler (static pages). Before a routed upgrade: 400 unless GET, 503 while the
- * gateway shuts down, 403 for an origin not allowed, 503/429 over the connection limits
- * (total/per IP), 401 for a missing or bad token when {@code auth} is on. Vert.x itself answers bad WebSocket headers (400), an unsupported version
- * (426) and oversized heads (431).
+ * gateway shuts down, 403 for an origin not allowed, 401 for a missing or bad token when {@code auth} is on. Vert.x itself answers bad WebSocket headers (400), an unsupported version
+ * (426) and oversized heads (431); the connection limits are applied at accept
+ * ({@link ConnectionGuard}). The service is told the query and headers without the token.
  */
 public final class WebSocketRoutes implements Handler<RoutingContext> {
 
@@ -32,18 +32,15 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   private final SessionManager sessions;
   private final List<String> forwardHeaders;
   private final OriginPolicy origins;
-  private final ConnectionLimiter limiter;
   private final TokenCheck tokens;
 
-  public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, ConnectionLimiter limiter,
-                         TokenCheck tokens) {
+  public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, TokenCheck tokens) {
     this.options = options;
     this.staticRoutes = options.routes();
     this.directory = directory;
     this.sessions = sessions;
     this.forwardHeaders = options.forwardHeaders();
     this.origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
-    this.limiter = limiter;
     this.tokens = tokens;
   }
 
@@ -108,26 +105,10 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
 
   private void upgrade(RoutingContext ctx, String service, JsonObject info) {
     HttpServerRequest request = ctx.request();
-    String ip = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
-    switch (limiter.tryAcquire(ip, options.maxConnections(), options.maxConnectionsPerIp())) {
-      case TOO_MANY:
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
-        refuse(ctx, 503, "The gateway holds its maximum of " + options.maxConnections() + " connections");
-        return;
-      case TOO_MANY_FROM_IP:
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
-        refuse(ctx, 429, "Too many connections from " + ip + " (at most " + options.maxConnectionsPerIp() + ")");
-        return;
-      default:
-        break;
-    }
     HttpConnection connection = request.connection();
     request.toWebSocket()
-      .onSuccess(ws -> sessions.accept(ws, connection, service, info, () -> limiter.release(ip)))
-      .onFailure(err -> {
-        limiter.release(ip);
-        LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage());
-      });
+      .onSuccess(ws -> sessions.accept(ws, connection, service, info, () -> { }))
+      .onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage()));
   }
 
   private static void refuse(RoutingContext ctx, int status, String reason) {
@@ -138,14 +119,15 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
     JsonObject headers = new JsonObject();
     for (String name : forwardHeaders) {
       String value = request.getHeader(name);
-      if (value != null) {
-        headers.put(name, value);
+      if (value != null && !name.equalsIgnoreCase("authorization")) {
+        headers.put(name, name.equalsIgnoreCase("sec-websocket-protocol")
+          ? TokenCheck.subprotocolsWithoutToken(value) : value);
       }
     }
     return new JsonObject()
       .put("service", service)
       .put("path", request.path())
-      .put("query", request.query())
+      .put("query", TokenCheck.queryWithoutToken(request.query()))
       .put("remoteAddress", String.valueOf(request.remoteAddress()))
       .put("headers", headers);
   }
