@@ -14,7 +14,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -290,8 +289,6 @@ class HardeningTest {
   }
 
   @Test
-  @Disabled("gap: docs/close-codes.md promises Retry-After: 5 on the 503 of a shutting-down gateway; "
-    + "WebSocketRoutes sends it only on the maxConnections 503")
   @DisplayName("tells a client refused during shutdown when to retry (Retry-After)")
   void shutdownRetryAfter() throws Exception {
     Vertx other = Vertx.vertx();

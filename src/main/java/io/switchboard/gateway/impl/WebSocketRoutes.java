@@ -77,6 +77,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
       return;
     }
     if (sessions.isShuttingDown()) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
       refuse(ctx, 503, "The gateway is shutting down; connect again");
       return;
     }
