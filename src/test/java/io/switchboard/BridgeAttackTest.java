@@ -146,12 +146,13 @@ class BridgeAttackTest {
       attacker.write(TcpBridgeTest.register(Addresses.service("py_chat")));
       attacker.write(TcpBridgeTest.register(Addresses.serviceInstance("py_chat", "evil")));
       learnGateway(attacker);
-      // session ids are <node>.<n>: alice's is below the probe's
+      // a real id that was bound to the attacker until its session closed, the counters that ids
+      // once were, and ids of today's shape (<node>.<22 random characters>)
       String node = probeSid.substring(0, probeSid.lastIndexOf('.'));
-      long n = Long.parseLong(probeSid.substring(probeSid.lastIndexOf('.') + 1));
-      List<String> guesses = new ArrayList<>();
-      for (long i = Math.max(0, n - 20); i < n; i++) {
+      List<String> guesses = new ArrayList<>(List.of(probeSid));
+      for (long i = 0; i < 10; i++) {
         guesses.add(node + "." + i);
+        guesses.add(node + "." + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 22));
       }
       for (String sid : guesses) {
         attacker.write(TcpBridgeTest.push(realGateway, "text", sid, "{\"type\":\"message\",\"message\":\"pwned\"}"));

@@ -187,12 +187,14 @@ class OperationsTest {
       KeyPair keys = keyPair(algorithm);
       KeyPair other = keyPair(algorithm);
       int p = deployGateway(new JsonObject().put("algorithm", algorithm).put("publicKey", pem("PUBLIC KEY", keys.getPublic())));
-      String token = signer(algorithm, keys).generateToken(new JsonObject().put("sub", "dave-" + algorithm));
+      String token = signer(algorithm, keys).generateToken(new JsonObject().put("sub", "dave-" + algorithm),
+        new JWTOptions().setAlgorithm(algorithm).setExpiresInSeconds(60));
       try (WsClient c = WsClient.connect(vertx, p, "/probe?access_token=" + token)) {
         c.send("claims");
         assertEquals("dave-" + algorithm, new JsonObject((String) c.next()).getString("sub"));
       }
-      String forged = signer(algorithm, other).generateToken(new JsonObject().put("sub", "mallory"));
+      String forged = signer(algorithm, other).generateToken(new JsonObject().put("sub", "mallory"),
+        new JWTOptions().setAlgorithm(algorithm).setExpiresInSeconds(60));
       assertEquals(401, WsClient.rejectedStatus(vertx, p, "/probe?access_token=" + forged), algorithm + " with another key");
     }
   }
@@ -204,13 +206,13 @@ class OperationsTest {
       .put("issuer", "https://issuer.example").put("audience", "switchboard"));
     JWTAuth signer = signer();
     String good = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setIssuer("https://issuer.example").setAudience(List.of("switchboard")));
+      new JWTOptions().setExpiresInSeconds(60).setIssuer("https://issuer.example").setAudience(List.of("switchboard")));
     String wrongIssuer = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setIssuer("https://evil.example").setAudience(List.of("switchboard")));
+      new JWTOptions().setExpiresInSeconds(60).setIssuer("https://evil.example").setAudience(List.of("switchboard")));
     String wrongAudience = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setIssuer("https://issuer.example").setAudience(List.of("another-app")));
+      new JWTOptions().setExpiresInSeconds(60).setIssuer("https://issuer.example").setAudience(List.of("another-app")));
     String noIssuer = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setAudience(List.of("switchboard")));
+      new JWTOptions().setExpiresInSeconds(60).setAudience(List.of("switchboard")));
     try (WsClient c = WsClient.connect(vertx, p, "/probe?access_token=" + good)) {
       c.send("claims");
       assertEquals("erin", new JsonObject((String) c.next()).getString("sub"));
