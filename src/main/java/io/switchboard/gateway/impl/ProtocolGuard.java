@@ -38,6 +38,9 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   private final Runnable onClosing;
   private ChannelHandlerContext ctx;
   private boolean failing;
+  /** The close code sent, 0 until the close frame is. */
+  private short sentCode;
+  private String sentReason;
 
   private ProtocolGuard(Runnable onClosing) {
     this.onClosing = onClosing;
@@ -88,6 +91,16 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
     return failing;
   }
 
+  /** The code of the close frame this guard sent, or 0 if it sent none (yet). */
+  short sentCode() {
+    return sentCode;
+  }
+
+  /** The reason of the close frame this guard sent. */
+  String sentReason() {
+    return sentReason;
+  }
+
   /** Fails the connection with {@code code} (once; later calls are ignored). */
   void fail(short code, String reason) {
     if (failing) {
@@ -103,7 +116,9 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
     if (!channel.isActive()) {
       return;
     }
-    ctx.writeAndFlush(new CloseWebSocketFrame(code, SessionManager.truncateReason(reason))).addListener(done -> {
+    sentCode = code;
+    sentReason = SessionManager.truncateReason(reason);
+    ctx.writeAndFlush(new CloseWebSocketFrame(code, sentReason)).addListener(done -> {
       if (done.isSuccess() && channel instanceof DuplexChannel) {
         ((DuplexChannel) channel).shutdownOutput();
       } else {

@@ -119,7 +119,7 @@ public final class SessionManager {
       (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
     ws.frameHandler(frame -> onFrame(session, assembler, frame));
     ws.exceptionHandler(err -> onSocketError(session, err));
-    ws.closeHandler(v -> onSocketClosed(session));
+    ws.closeHandler(v -> onSocketClosed(session, guard));
     open(session, false, new HashSet<>());
   }
 
@@ -393,14 +393,17 @@ public final class SessionManager {
     }
   }
 
-  private void onSocketClosed(GatewaySession session) {
+  private void onSocketClosed(GatewaySession session, ProtocolGuard guard) {
+    boolean failed = guard != null && guard.sentCode() != 0; // Vert.x knows only the codes it received
+    int code = failed ? guard.sentCode() : closeCode(session.ws);
+    String reason = failed ? guard.sentReason() : session.ws.closeReason();
     session.closed = true;
     registry.remove(session);
     session.onEnd.run();
     session.meters.open.decrementAndGet();
-    metrics.closed(closeCode(session.ws));
+    metrics.closed(code);
     if (session.isBound()) {
-      relay.close(session, closeCode(session.ws), session.ws.closeReason());
+      relay.close(session, code, reason);
       unbind(session);
     }
     completeShutdownWhenEmpty();

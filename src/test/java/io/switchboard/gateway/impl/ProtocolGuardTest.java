@@ -2,6 +2,8 @@ package io.switchboard.gateway.impl;
 
 import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.service.ServiceVerticle;
+import io.switchboard.service.Session;
 import io.switchboard.testing.RawWebSocket;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -16,6 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import static io.switchboard.testing.Await.await;
 import static io.switchboard.testing.RawWebSocket.BINARY;
@@ -29,15 +34,30 @@ class ProtocolGuardTest {
   private static final int MAX_FRAME = 65536;
   private static Vertx vertx;
   private static int port;
+  /** The codes the "closes" service's onClose was given. */
+  private static final BlockingQueue<Integer> closeCodes = new LinkedBlockingQueue<>();
+
+  /** Records the close code of each of its sessions. */
+  static final class ClosesService extends ServiceVerticle {
+    @Override
+    protected String defaultName() {
+      return "closes";
+    }
+
+    @Override
+    protected void onClose(Session session, int code, String reason) {
+      closeCodes.add(code);
+    }
+  }
 
   @BeforeAll
   static void deploy() throws Exception {
     vertx = Vertx.vertx();
     GatewayVerticle gateway = new GatewayVerticle();
     JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", 0)
-      .put("routes", new JsonObject().put("/echo", "echo"))
+      .put("routes", new JsonObject().put("/echo", "echo").put("/closes", "closes"))
       .put("limits", new JsonObject().put("maxFrameSize", MAX_FRAME));
-    await(vertx.deployVerticle(new EchoService())
+    await(vertx.deployVerticle(new EchoService()).compose(id -> vertx.deployVerticle(new ClosesService()))
       .compose(id -> vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(conf))));
     port = gateway.actualPort();
   }
@@ -80,5 +100,15 @@ class ProtocolGuardTest {
       ws.frame(false, 0, CONTINUATION, true, new byte[]{(byte) 0xed, (byte) 0xa0, (byte) 0x80, 'a'});
       assertEquals(1007, ws.awaitCloseCode());
     }
+  }
+
+  @Test
+  @DisplayName("has its service told the code it read, not 1006")
+  void serviceGetsTheCode() throws Exception {
+    try (RawWebSocket ws = RawWebSocket.open(port, "/closes")) {
+      ws.frame(true, 4, TEXT, true, "hi".getBytes(StandardCharsets.UTF_8)); // RSV1 without an extension
+      assertEquals(1002, ws.awaitCloseCode());
+    }
+    assertEquals(1002, closeCodes.poll(10, TimeUnit.SECONDS));
   }
 }
