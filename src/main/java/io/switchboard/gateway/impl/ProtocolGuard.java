@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Fails a WebSocket connection whose client broke the protocol so that the client reads the
@@ -35,22 +36,24 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   /** How long, after the close frame, the input is drained before the connection is dropped. */
   static final long DRAIN_MS = 2000;
 
-  private final Runnable onClosing;
+  private final BooleanSupplier onClosing;
   private ChannelHandlerContext ctx;
   private boolean failing;
   /** The close code sent, 0 until the close frame is. */
   private short sentCode;
   private String sentReason;
 
-  private ProtocolGuard(Runnable onClosing) {
+  private ProtocolGuard(BooleanSupplier onClosing) {
     this.onClosing = onClosing;
   }
 
   /**
    * Puts a guard on an upgraded socket's connection; {@code onClosing} runs when its close frame
-   * is sent (nothing should be written after). {@code null} if the connection is not a Netty one.
+   * is due (nothing should be written after) and answers {@code false} if the session is already
+   * closing another way (its close frame is sent; the guard sends none).
+   * {@code null} if the connection is not a Netty one.
    */
-  static ProtocolGuard install(HttpConnection connection, Runnable onClosing) {
+  static ProtocolGuard install(HttpConnection connection, BooleanSupplier onClosing) {
     if (!(connection instanceof ConnectionBase)) {
       return null;
     }
@@ -111,9 +114,8 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   }
 
   private void closeAndDrain(short code, String reason) {
-    onClosing.run();
     Channel channel = ctx.channel();
-    if (!channel.isActive()) {
+    if (!onClosing.getAsBoolean() || !channel.isActive()) {
       return;
     }
     sentCode = code;

@@ -114,7 +114,11 @@ public final class SessionManager {
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
     registry.add(session);
-    ProtocolGuard guard = ProtocolGuard.install(connection, () -> session.closing = true);
+    ProtocolGuard guard = ProtocolGuard.install(connection, () -> {
+      boolean first = !session.closing;
+      session.closing = true;
+      return first;
+    });
     MessageAssembler assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
       (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
     ws.frameHandler(frame -> onFrame(session, assembler, frame));
