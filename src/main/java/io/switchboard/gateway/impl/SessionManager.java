@@ -117,9 +117,16 @@ public final class SessionManager {
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
     registry.add(session);
-    ws.frameHandler(frame -> onFrame(session, frame));
+    ProtocolGuard guard = ProtocolGuard.install(connection, () -> {
+      boolean first = !session.closing;
+      session.closing = true;
+      return first;
+    });
+    MessageAssembler assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
+      (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
+    ws.frameHandler(frame -> onFrame(session, assembler, frame));
     ws.exceptionHandler(err -> onSocketError(session, err));
-    ws.closeHandler(v -> onSocketClosed(session));
+    ws.closeHandler(v -> onSocketClosed(session, guard));
     open(session, false, new HashSet<>());
   }
 
@@ -240,38 +247,15 @@ public final class SessionManager {
   }
 
   /**
-   * Assembles messages from frames: Vert.x's own aggregation neither checks UTF-8 nor lets a
-   * message be refused before it is delivered, so the gateway does both here.
+   * Hands data frames to the session's {@link MessageAssembler}: Vert.x's own aggregation neither
+   * checks UTF-8 (fragment by fragment) nor lets a message be refused before it is delivered.
    */
-  private void onFrame(GatewaySession session, WebSocketFrame frame) {
+  private void onFrame(GatewaySession session, MessageAssembler assembler, WebSocketFrame frame) {
     session.lastActivity = now();
     if (session.closing || session.closed) {
       return;
     }
-    if (frame.isText() || frame.isBinary()) {
-      if (session.partial != null) {
-        closeSession(session, CloseCodes.PROTOCOL_ERROR, "A new message started inside a fragmented one");
-      } else if (frame.isFinal()) {
-        deliver(session, frame.isText(), frame.binaryData());
-      } else {
-        session.partialText = frame.isText();
-        session.partial = Buffer.buffer().appendBuffer(frame.binaryData());
-      }
-    } else if (frame.isContinuation()) {
-      if (session.partial == null) {
-        closeSession(session, CloseCodes.PROTOCOL_ERROR, "A continuation frame with nothing to continue");
-      } else if (session.partial.length() + frame.binaryData().length() > options.maxMessageSize()) {
-        session.partial = null;
-        closeSession(session, CloseCodes.TOO_BIG, "Message larger than " + options.maxMessageSize() + " bytes");
-      } else {
-        session.partial.appendBuffer(frame.binaryData());
-        if (frame.isFinal()) {
-          Buffer message = session.partial;
-          session.partial = null;
-          deliver(session, session.partialText, message);
-        }
-      }
-    }
+    assembler.accept(frame);
   }
 
   private void deliver(GatewaySession session, boolean text, Buffer data) {
@@ -450,14 +434,17 @@ public final class SessionManager {
     }
   }
 
-  private void onSocketClosed(GatewaySession session) {
+  private void onSocketClosed(GatewaySession session, ProtocolGuard guard) {
+    boolean failed = guard != null && guard.sentCode() != 0; // Vert.x knows only the codes it received
+    int code = failed ? guard.sentCode() : closeCode(session.ws);
+    String reason = failed ? guard.sentReason() : session.ws.closeReason();
     session.closed = true;
     registry.remove(session);
     session.onEnd.run();
     session.meters.open.decrementAndGet();
-    metrics.closed(closeCode(session.ws));
+    metrics.closed(code);
     if (session.isBound()) {
-      relay.close(session, closeCode(session.ws), session.ws.closeReason());
+      relay.close(session, code, reason);
       unbind(session);
     }
     completeShutdownWhenEmpty();

@@ -1,0 +1,132 @@
+package io.switchboard.gateway.impl;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Fails a WebSocket connection whose client broke the protocol so that the client reads the
+ * close code. Sits in the socket's Netty pipeline just before Vert.x's handler, because Vert.x
+ * 5.0.7 cannot do it: when Netty's frame decoder rejects a frame (reserved bits or opcode, a
+ * frame over {@code maxFrameSize}, a bad control frame) Vert.x's {@code VertxHandler.exceptionCaught}
+ * hands the error to the socket and closes the channel at once, so the close frame written in
+ * the error handler is never flushed, and unread input makes the kernel answer with RST.
+ *
+ * <p>A failure here: input is discarded from then on; replies already on their way from the
+ * service still reach the client for {@link #FAIL_GRACE_MS}; then the close frame is sent and
+ * flushed, the output is shut down (FIN), and the input is read and discarded until the client
+ * closes, for at most {@link #DRAIN_MS}, so no RST destroys the close frame. Confined to the
+ * socket's event loop.
+ */
+final class ProtocolGuard extends ChannelInboundHandlerAdapter {
+
+  /** The handler's name in the pipeline. */
+  static final String NAME = "switchboard-protocol-guard";
+  /** How long replies to the client's earlier, valid messages may still reach it. */
+  static final long FAIL_GRACE_MS = 250;
+  /** How long, after the close frame, the input is drained before the connection is dropped. */
+  static final long DRAIN_MS = 2000;
+
+  private final BooleanSupplier onClosing;
+  private ChannelHandlerContext ctx;
+  private boolean failing;
+  /** The close code sent, 0 until the close frame is. */
+  private short sentCode;
+  private String sentReason;
+
+  private ProtocolGuard(BooleanSupplier onClosing) {
+    this.onClosing = onClosing;
+  }
+
+  /**
+   * Puts a guard on an upgraded socket's connection; {@code onClosing} runs when its close frame
+   * is due (nothing should be written after) and answers {@code false} if the session is already
+   * closing another way (its close frame is sent; the guard sends none).
+   * {@code null} if the connection is not a Netty one.
+   */
+  static ProtocolGuard install(HttpConnection connection, BooleanSupplier onClosing) {
+    if (!(connection instanceof ConnectionBase)) {
+      return null;
+    }
+    Channel channel = ((ConnectionBase) connection).channel();
+    if (channel.pipeline().get("handler") == null) {
+      return null;
+    }
+    ProtocolGuard guard = new ProtocolGuard(onClosing);
+    channel.pipeline().addBefore("handler", NAME, guard);
+    return guard;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (failing) {
+      ReferenceCountUtil.release(msg);
+    } else {
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof CorruptedWebSocketFrameException) {
+      fail((short) ((CorruptedWebSocketFrameException) cause).closeStatus().code(), cause.getMessage());
+    } else {
+      ctx.fireExceptionCaught(cause);
+    }
+  }
+
+  /** Whether the connection is failing (its input is discarded). */
+  boolean failing() {
+    return failing;
+  }
+
+  /** The code of the close frame this guard sent, or 0 if it sent none (yet). */
+  short sentCode() {
+    return sentCode;
+  }
+
+  /** The reason of the close frame this guard sent. */
+  String sentReason() {
+    return sentReason;
+  }
+
+  /** Fails the connection with {@code code} (once; later calls are ignored). */
+  void fail(short code, String reason) {
+    if (failing) {
+      return;
+    }
+    failing = true;
+    ctx.executor().schedule(() -> closeAndDrain(code, reason), FAIL_GRACE_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private void closeAndDrain(short code, String reason) {
+    Channel channel = ctx.channel();
+    if (!onClosing.getAsBoolean() || !channel.isActive()) {
+      return;
+    }
+    sentCode = code;
+    sentReason = SessionManager.truncateReason(reason);
+    ctx.writeAndFlush(new CloseWebSocketFrame(code, sentReason)).addListener(done -> {
+      if (done.isSuccess() && channel instanceof DuplexChannel) {
+        ((DuplexChannel) channel).shutdownOutput();
+      } else {
+        channel.close();
+      }
+    });
+    ctx.executor().schedule(() -> channel.close(), DRAIN_MS, TimeUnit.MILLISECONDS);
+  }
+}
