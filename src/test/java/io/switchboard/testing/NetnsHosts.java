@@ -11,12 +11,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Hosts on one private network, made of Linux network namespaces: a switch namespace holding a
- * bridge, and one veth pair per host from the bridge to the host. Host 1 is the test's own
- * network namespace (its JVM reaches the gateway there over loopback); hosts 2..n are namespaces
- * of their own, and a program runs in one with {@code ip netns exec}. Addresses are
- * {@code 10.231.X.i/24} with X random; nothing is routed out of these namespaces, so the traffic
- * never leaves them. A host is cut off by taking its bridge port down, and delay is added with
- * {@code tc netem} on the bridge ports.
+ * bridge, and one link per host from the bridge to the host. Host 1 is the test's own network
+ * namespace (its JVM reaches the gateway there over loopback); hosts 2..n are namespaces of their
+ * own, and a program runs in one with {@code ip netns exec}. Addresses are {@code 10.231.X.i/24}
+ * with X random; nothing is routed out of these namespaces, so the traffic never leaves them. A
+ * host is cut off by taking its bridge port down.
+ *
+ * <p>Each link is a pair of TAP devices joined by a small relay ({@link #RELAY}, python3, in the
+ * switch namespace): one end on the bridge, the other moved to the host. The relay can hold every
+ * frame for a while, which adds delay to the link; it stands in for {@code tc netem}, which not
+ * every kernel has (this machine's has none).
  *
  * <p>Needs root and {@code ip netns} ({@link #unavailableReason()}). {@link #close()} deletes
  * every namespace and link it made (the processes in them must be stopped first); a shutdown hook
@@ -30,6 +34,69 @@ public final class NetnsHosts implements AutoCloseable {
   private final String hostOneLink;
   private final Thread cleanup = new Thread(this::deleteAll, "netns-cleanup");
   private boolean closed;
+  private Process relay;
+  private java.io.Writer relayControl;
+  private final List<String> relayOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Joins pairs of TAP devices (argv: a1 b1 a2 b2 ...), forwarding every frame from one to the
+   * other; "delay MS" on stdin holds each frame MS ms (in order), EOF ends it (and its devices).
+   */
+  static final String RELAY = """
+import fcntl, heapq, os, select, struct, sys, time
+TUNSETIFF = 0x400454ca
+IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+def tap(name):
+    fd = os.open('/dev/net/tun', os.O_RDWR | os.O_NONBLOCK)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack('16sH', name.encode(), IFF_TAP | IFF_NO_PI))
+    return fd
+names = sys.argv[1:]
+fds = [tap(n) for n in names]
+peer = {}
+for i in range(0, len(fds), 2):
+    peer[fds[i]] = fds[i + 1]
+    peer[fds[i + 1]] = fds[i]
+stdin = sys.stdin.fileno()
+os.set_blocking(stdin, False)
+delay, queue, seq, last_due, pending = 0.0, [], 0, 0.0, b''
+print('ready', flush=True)
+def send(fd, frame):
+    try:
+        os.write(fd, frame)
+    except OSError:
+        pass  # the other side is down: the frame is lost, as on a wire
+while True:
+    timeout = max(0.0, queue[0][0] - time.monotonic()) if queue else None
+    readable, _, _ = select.select(list(peer) + [stdin], [], [], timeout)
+    for fd in readable:
+        if fd == stdin:
+            data = os.read(stdin, 4096)
+            if not data:
+                sys.exit(0)
+            pending += data
+            while b'\\n' in pending:
+                line, pending = pending.split(b'\\n', 1)
+                words = line.decode().split()
+                if words and words[0] == 'delay':
+                    delay = int(words[1]) / 1000.0
+                    print('delay %s ms' % words[1], flush=True)
+            continue
+        while True:
+            try:
+                frame = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            if delay == 0 and not queue:
+                send(peer[fd], frame)
+            else:
+                last_due = max(last_due, time.monotonic() + delay)  # never reorders frames
+                heapq.heappush(queue, (last_due, seq, peer[fd], frame))
+                seq += 1
+    now = time.monotonic()
+    while queue and queue[0][0] <= now:
+        _, _, out, frame = heapq.heappop(queue)
+        send(out, frame)
+      """;
 
   private NetnsHosts(int hosts) {
     String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
@@ -39,7 +106,10 @@ public final class NetnsHosts implements AutoCloseable {
     this.hostOneLink = "sbt" + id + "h1"; // at most 15 characters: an interface name
   }
 
-  /** Why namespace hosts cannot be made here (not root, no {@code ip netns}), or null when they can. */
+  /**
+   * Why namespace hosts cannot be made here (not root, no {@code ip netns}, no TAP devices or
+   * python3 for the links), or null when they can.
+   */
   public static String unavailableReason() {
     try {
       String uid = run(List.of("id", "-u")).trim();
@@ -48,9 +118,13 @@ public final class NetnsHosts implements AutoCloseable {
       }
       run(List.of("ip", "netns", "list"));
       run(List.of("ip", "link", "show", "lo"));
+      if (!java.nio.file.Files.exists(Path.of("/dev/net/tun"))) {
+        return "no /dev/net/tun for the links' TAP devices";
+      }
+      run(List.of("python3", "--version"));
       return null;
     } catch (RuntimeException e) {
-      return "ip netns is not available: " + e.getMessage();
+      return "ip netns (or python3) is not available: " + e.getMessage();
     }
   }
 
@@ -73,19 +147,67 @@ public final class NetnsHosts implements AutoCloseable {
     ip(sw, "link", "set", "lo", "up");
     ip(sw, "link", "add", "br0", "type", "bridge");
     ip(sw, "link", "set", "br0", "up");
-    // host 1: this namespace
-    run(List.of("ip", "link", "add", hostOneLink, "type", "veth", "peer", "name", port(1), "netns", sw));
-    run(List.of("ip", "addr", "add", address(1) + "/24", "dev", hostOneLink));
-    run(List.of("ip", "link", "set", hostOneLink, "up"));
-    ip(sw, "link", "set", port(1), "master", "br0", "up");
-    for (int i = 2; i <= hosts; i++) {
-      String ns = namespace(i);
-      run(List.of("ip", "netns", "add", ns));
-      ip(ns, "link", "set", "lo", "up");
-      ip(sw, "link", "add", port(i), "type", "veth", "peer", "name", "eth0", "netns", ns);
+    startRelay(sw);
+    for (int i = 1; i <= hosts; i++) {
+      String ns = i == 1 ? null : namespace(i);
+      String link = i == 1 ? hostOneLink : "eth0";
+      if (ns != null) {
+        run(List.of("ip", "netns", "add", ns));
+        ip(ns, "link", "set", "lo", "up");
+      }
       ip(sw, "link", "set", port(i), "master", "br0", "up");
-      ip(ns, "addr", "add", address(i) + "/24", "dev", "eth0");
-      ip(ns, "link", "set", "eth0", "up");
+      // the host's end moves to the host: by pid for this namespace (host 1), by name for the others
+      ip(sw, "link", "set", hostEnd(i), "netns", ns == null ? String.valueOf(ProcessHandle.current().pid()) : ns);
+      if (ns == null) {
+        run(List.of("ip", "addr", "add", address(i) + "/24", "dev", link));
+        run(List.of("ip", "link", "set", link, "up"));
+      } else {
+        ip(ns, "link", "set", hostEnd(i), "name", link);
+        ip(ns, "addr", "add", address(i) + "/24", "dev", link);
+        ip(ns, "link", "set", link, "up");
+      }
+    }
+  }
+
+  private void startRelay(String sw) {
+    List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", sw, "python3", "-c", RELAY));
+    for (int i = 1; i <= hosts; i++) {
+      cmd.add(hostEnd(i));
+      cmd.add(port(i));
+    }
+    try {
+      relay = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the link relay (python3): " + e.getMessage(), e);
+    }
+    relayControl = new java.io.OutputStreamWriter(relay.getOutputStream(), StandardCharsets.UTF_8);
+    Thread reader = new Thread(() -> {
+      try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(relay.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          relayOutput.add(line);
+        }
+      } catch (IOException ignored) {
+        // the relay ended
+      }
+    }, "netns-relay-output");
+    reader.setDaemon(true);
+    reader.start();
+    awaitRelay("ready");
+  }
+
+  private void awaitRelay(String line) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!relayOutput.contains(line)) {
+      if (!relay.isAlive() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("the link relay did not say \"" + line + "\" within 10 s: " + relayOutput);
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
     }
   }
 
@@ -128,18 +250,24 @@ public final class NetnsHosts implements AutoCloseable {
     ip(switchNs(), "link", "set", port(host), "up");
   }
 
-  /** Adds {@code ms} of delay to every frame the bridge sends to a host: {@code ms} one way between any two hosts. */
+  /**
+   * Adds {@code ms} of delay one way between any two hosts: each host's link holds every frame
+   * {@code ms / 2} ms, in both directions (so a round trip between two hosts takes {@code 2 * ms} more).
+   */
   public void delay(int ms) {
-    for (int i = 1; i <= hosts; i++) {
-      run(List.of("tc", "-n", switchNs(), "qdisc", "replace", "dev", port(i), "root", "netem", "delay", ms + "ms"));
+    try {
+      relayControl.write("delay " + (ms / 2) + "\n");
+      relayControl.flush();
+    } catch (IOException e) {
+      throw new IllegalStateException("the link relay is gone: " + e.getMessage(), e);
     }
+    awaitRelay("delay " + (ms / 2) + " ms");
+    relayOutput.clear();
   }
 
   /** Removes the delay. */
   public void noDelay() {
-    for (int i = 1; i <= hosts; i++) {
-      run(List.of("tc", "-n", switchNs(), "qdisc", "del", "dev", port(i), "root"));
-    }
+    delay(0);
   }
 
   /** Deletes the namespaces and links. Stop the processes running in them first. */
@@ -158,10 +286,18 @@ public final class NetnsHosts implements AutoCloseable {
       return;
     }
     closed = true;
+    if (relay != null) {
+      relay.destroy(); // its TAP devices go with it
+      try {
+        relay.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     for (int i = 2; i <= hosts; i++) {
       quietly(List.of("ip", "netns", "del", namespace(i)));
     }
-    quietly(List.of("ip", "netns", "del", switchNs())); // takes the bridge ports, and so host 1's link
+    quietly(List.of("ip", "netns", "del", switchNs()));
     quietly(List.of("ip", "link", "del", hostOneLink));
   }
 
@@ -169,8 +305,14 @@ public final class NetnsHosts implements AutoCloseable {
     return prefix + "-sw";
   }
 
+  /** Host i's link: its end on the bridge. */
   private static String port(int host) {
     return "p" + host;
+  }
+
+  /** Host i's link: its end on the host, while still in the switch namespace. */
+  private String hostEnd(int host) {
+    return host == 1 ? hostOneLink : "h" + host;
   }
 
   private static void ip(String ns, String... args) {
