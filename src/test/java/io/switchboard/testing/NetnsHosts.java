@@ -101,9 +101,24 @@ while True:
   private NetnsHosts(int hosts) {
     String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
     this.prefix = "sbt-" + id;
-    this.subnet = "10.231." + ThreadLocalRandom.current().nextInt(1, 255);
+    this.subnet = unusedSubnet();
     this.hosts = hosts;
     this.hostOneLink = "sbt" + id + "h1"; // at most 15 characters: an interface name
+  }
+
+  /**
+   * A 10.231.X prefix that no address or route of this namespace uses yet, so the hosts' network
+   * never shadows a real one (host 1's link lives in this namespace).
+   */
+  private static String unusedSubnet() {
+    String inUse = run(List.of("ip", "-o", "addr", "show")) + run(List.of("ip", "route", "show", "table", "all"));
+    for (int attempt = 0; attempt < 50; attempt++) {
+      String subnet = "10.231." + ThreadLocalRandom.current().nextInt(1, 255);
+      if (!inUse.contains(subnet + ".")) {
+        return subnet;
+      }
+    }
+    throw new IllegalStateException("no free 10.231.X.0/24 here: " + inUse);
   }
 
   /**
