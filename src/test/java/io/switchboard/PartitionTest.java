@@ -175,11 +175,17 @@ class PartitionTest {
 
   @Test
   @Order(2)
-  @DisplayName("cut off host 3: its 'close' sessions get 1012, its 'rebind' sessions move to host 2 and lose nothing, "
-    + "host 2's sessions lose nothing, no frame reaches another client, and the admin API drops host 3")
+  @DisplayName("cut off host 3 (a slow link, messages on the wire): its 'close' sessions get 1012, its 'rebind' sessions "
+    + "move to host 2 and lose nothing, host 2's sessions lose nothing, no frame reaches another client, and the admin API drops host 3")
   void partition() throws Exception {
     double noHandlersBefore = busFailures("NO_HANDLERS");
     int membersOf2 = count(gateway, "Members \\{size:2");
+    // 100 ms each way on host 3's link, so that messages are on the wire when it is cut: unacknowledged,
+    // they wait in TCP and arrive after the heal, long after their sessions moved to host 2
+    net.delayLink(3, 100);
+    Stream watched = on(rebind3).get(0);
+    int echoedBefore = watched.echoed().size();
+    Await.until("echoes through the slow link", 10_000, () -> watched.echoed().size() >= echoedBefore + 3);
     long cut = System.nanoTime();
     net.cut(3);
     List<Stream> closeOn3 = on(close3);
@@ -229,12 +235,14 @@ class PartitionTest {
   @Test
   @Order(3)
   @DisplayName("heal: every session opened meanwhile is served, the cluster merges, host 3's service is routed again "
-    + "and reachable, group messages cross both hosts, new sessions go to host 3, and no stream lost or mixed up a message")
+    + "and reachable, group messages cross both hosts, new sessions go to host 3, no stream lost or mixed up a message, "
+    + "and what host 3 sent before the cut never follows newer messages")
   void heal() throws Exception {
     double noHandlersBefore = busFailures("NO_HANDLERS");
     int membersOf3 = count(gateway, "Members \\{size:3");
     int lostBefore = count(gateway, "Lost .*" + Pattern.quote(rebind3));
     long healed = System.nanoTime();
+    net.delayLink(3, 0);
     net.heal(3);
     // sessions opened while the link is back but the cluster not yet merged
     Map<String, Integer> whileHealing = new LinkedHashMap<>();
@@ -249,6 +257,10 @@ class PartitionTest {
     // old announces of host 3 list it again for about 2 s; an open sent there finds no handler in
     // this side's cluster and the gateway tries the other instance, so no client sees it
     assertTrue(Set.of("host 2", "host 3").containsAll(whileHealing.keySet()), "every open served: " + whileHealing);
+    // announces host 3 queued during the cut can list it for a while after the link is back (below);
+    // wait for a fresh one: its JVM uptime is that of now, not of the cut
+    String node3 = host3.pid() + "@";
+    Await.until("a fresh announce of host 3", 60_000, () -> uptimeOf(node3) >= host3.elapsedMs() - 5_000);
     awaitInstances("ptrebind", 2);
     awaitInstances("ptclose", 2);
     long routed = ms(healed);
@@ -530,6 +542,17 @@ class PartitionTest {
       sum += Double.parseDouble(m.group(1));
     }
     return sum;
+  }
+
+  /** The uptime a node (id starting with {@code prefix}) last announced, per the admin API; -1 when not listed. */
+  private static long uptimeOf(String prefix) {
+    for (Object o : new JsonArray(admin("/admin/nodes"))) {
+      JsonObject node = (JsonObject) o;
+      if (node.getString("node").startsWith(prefix)) {
+        return node.getLong("uptimeMs", -1L);
+      }
+    }
+    return -1;
   }
 
   private static void awaitInstances(String service, int count) {

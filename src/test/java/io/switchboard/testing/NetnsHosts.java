@@ -39,8 +39,9 @@ public final class NetnsHosts implements AutoCloseable {
   private final List<String> relayOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
-   * Joins pairs of TAP devices (argv: a1 b1 a2 b2 ...), forwarding every frame from one to the
-   * other; "delay MS" on stdin holds each frame MS ms (in order), EOF ends it (and its devices).
+   * Joins pairs of TAP devices (argv: a1 b1 a2 b2 ..., pair i is host i's link), forwarding every
+   * frame from one to the other; "delay MS" on stdin holds each frame MS ms (in order), "delay MS
+   * I J" only on the links of hosts I and J; EOF ends it (and its devices).
    */
   static final String RELAY = """
 import fcntl, heapq, os, select, struct, sys, time
@@ -50,15 +51,17 @@ def tap(name):
     fd = os.open('/dev/net/tun', os.O_RDWR | os.O_NONBLOCK)
     fcntl.ioctl(fd, TUNSETIFF, struct.pack('16sH', name.encode(), IFF_TAP | IFF_NO_PI))
     return fd
-names = sys.argv[1:]
-fds = [tap(n) for n in names]
-peer = {}
+fds = [tap(n) for n in sys.argv[1:]]
+peer, link = {}, {}
 for i in range(0, len(fds), 2):
-    peer[fds[i]] = fds[i + 1]
-    peer[fds[i + 1]] = fds[i]
+    peer[fds[i]], peer[fds[i + 1]] = fds[i + 1], fds[i]
+    link[fds[i]] = link[fds[i + 1]] = i // 2 + 1
+delay = {fd: 0.0 for fd in fds}        # per sending end: how long its frames are held
+last_due = {fd: 0.0 for fd in fds}     # per receiving end: frames leave in order
+queued = {fd: 0 for fd in fds}
 stdin = sys.stdin.fileno()
 os.set_blocking(stdin, False)
-delay, queue, seq, last_due, pending = 0.0, [], 0, 0.0, b''
+queue, seq, pending = [], 0, b''
 print('ready', flush=True)
 def send(fd, frame):
     try:
@@ -77,24 +80,30 @@ while True:
             while b'\\n' in pending:
                 line, pending = pending.split(b'\\n', 1)
                 words = line.decode().split()
-                if words and words[0] == 'delay':
-                    delay = int(words[1]) / 1000.0
-                    print('delay %s ms' % words[1], flush=True)
+                if len(words) >= 2 and words[0] == 'delay':
+                    links = [int(w) for w in words[2:]]
+                    for f in fds:
+                        if not links or link[f] in links:
+                            delay[f] = int(words[1]) / 1000.0
+                    print(line.decode(), 'done', flush=True)
             continue
         while True:
             try:
                 frame = os.read(fd, 65536)
             except BlockingIOError:
                 break
-            if delay == 0 and not queue:
-                send(peer[fd], frame)
+            out = peer[fd]
+            if delay[fd] == 0 and queued[out] == 0:
+                send(out, frame)
             else:
-                last_due = max(last_due, time.monotonic() + delay)  # never reorders frames
-                heapq.heappush(queue, (last_due, seq, peer[fd], frame))
+                last_due[out] = max(last_due[out], time.monotonic() + delay[fd])
+                heapq.heappush(queue, (last_due[out], seq, out, frame))
+                queued[out] += 1
                 seq += 1
     now = time.monotonic()
     while queue and queue[0][0] <= now:
         _, _, out, frame = heapq.heappop(queue)
+        queued[out] -= 1
         send(out, frame)
       """;
 
@@ -270,13 +279,22 @@ while True:
    * {@code ms / 2} ms, in both directions (so a round trip between two hosts takes {@code 2 * ms} more).
    */
   public void delay(int ms) {
+    relay("delay " + (ms / 2));
+  }
+
+  /** Holds every frame on host i's link {@code ms} ms, both ways: a round trip to host i takes {@code 2 * ms} more. */
+  public void delayLink(int host, int ms) {
+    relay("delay " + ms + " " + host);
+  }
+
+  private void relay(String command) {
     try {
-      relayControl.write("delay " + (ms / 2) + "\n");
+      relayControl.write(command + "\n");
       relayControl.flush();
     } catch (IOException e) {
       throw new IllegalStateException("the link relay is gone: " + e.getMessage(), e);
     }
-    awaitRelay("delay " + (ms / 2) + " ms");
+    awaitRelay(command + " done");
     relayOutput.clear();
   }
 
