@@ -17,12 +17,23 @@ public final class Outbox {
 
   private final EventBus bus;
   private final Context context;
+  /** The sender's instance address, sent as {@link Headers#INSTANCE} on every batch; null for none. */
+  private final String source;
   private final Map<String, Buffer> pending = new LinkedHashMap<>();
   private boolean scheduled;
 
   public Outbox(EventBus bus, Context context) {
+    this(bus, context, null);
+  }
+
+  /**
+   * An outbox whose batches say which service instance sent them ({@link Headers#INSTANCE}), so
+   * a gateway can drop what an instance sent for a session that has since moved to another.
+   */
+  public Outbox(EventBus bus, Context context, String source) {
     this.bus = bus;
     this.context = context;
+    this.source = source;
   }
 
   public void add(String address, byte op, String sessionId, Buffer payload) {
@@ -51,6 +62,10 @@ public final class Outbox {
   }
 
   private void send(String address, Buffer batch) {
-    bus.send(address, batch, new DeliveryOptions().addHeader(Headers.OP, Op.BATCH.wire()));
+    DeliveryOptions options = new DeliveryOptions().addHeader(Headers.OP, Op.BATCH.wire());
+    if (source != null) {
+      options.addHeader(Headers.INSTANCE, source);
+    }
+    bus.send(address, batch, options);
   }
 }

@@ -122,7 +122,7 @@ public abstract class ServiceVerticle extends VerticleBase {
     announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
     gateways = new Directory(vertx).onLost(this::gatewayLost);
-    outbox = new Outbox(bus, context);
+    outbox = new Outbox(bus, context, instanceAddress);
     return Future.all(opens.completion(), frames.completion(), gateways.start())
       .compose(v -> onStart())
       .compose(v -> announcer.start())

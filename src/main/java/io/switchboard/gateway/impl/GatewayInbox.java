@@ -60,7 +60,8 @@ public final class GatewayInbox {
       return;
     }
     if (Op.BATCH.wire().equals(headers.get(Headers.OP))) {
-      Batch.read((Buffer) msg.body(), this::onBatched);
+      String from = headers.get(Headers.INSTANCE);
+      Batch.read((Buffer) msg.body(), (op, sessionId, payload) -> onBatched(op, sessionId, payload, from));
       return;
     }
     GatewaySession session = registry.get(headers.get(Headers.SESSION));
@@ -91,6 +92,15 @@ public final class GatewayInbox {
     }
   }
 
+  /**
+   * Whether {@code from}, the instance that sent a batch, no longer holds the session: the session
+   * was re-bound elsewhere, and what the old instance sent before it was cut off (held in a TCP
+   * connection during a partition, say) arrives late. Dropped, so it never follows newer messages.
+   */
+  private static boolean movedAway(GatewaySession session, String from) {
+    return from != null && session.instance != null && !from.equals(session.instance);
+  }
+
   private void onGroupMessage(Message<Object> msg) {
     MultiMap headers = msg.headers();
     String except = headers.get(Headers.EXCEPT);
@@ -108,9 +118,9 @@ public final class GatewayInbox {
     sessions.countFanout(delivered);
   }
 
-  private void onBatched(byte op, String sessionId, Buffer payload) {
+  private void onBatched(byte op, String sessionId, Buffer payload, String from) {
     GatewaySession session = registry.get(sessionId);
-    if (session == null || session.closed) {
+    if (session == null || session.closed || movedAway(session, from)) {
       return;
     }
     switch (op) {
