@@ -2,13 +2,14 @@ package io.switchboard.service;
 
 import io.switchboard.config.ConfigReader;
 import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.Batch;
-import io.switchboard.protocol.Outbox;
+import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
+import io.switchboard.protocol.Outbox;
+import io.switchboard.protocol.PeerLink;
+import io.switchboard.protocol.PeerReader;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -194,16 +195,8 @@ public abstract class ServiceVerticle extends VerticleBase {
     publish(group, Op.BINARY, data, null);
   }
 
-  EventBus bus() {
-    return vertx.eventBus();
-  }
-
-  Outbox outbox() {
-    return outbox;
-  }
-
   /** Whether a gateway node reads batches (it announced {@code "batch": true}). */
-  boolean batches(String gateway) {
+  private boolean batches(String gateway) {
     Directory.Entry entry = gateways == null ? null : gateways.get(gateway);
     return entry != null && entry.announce().getBoolean(Announce.BATCH, false);
   }
@@ -251,7 +244,8 @@ public abstract class ServiceVerticle extends VerticleBase {
       return;
     }
     JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
-    Session session = new Session(this, id, gateway, info, "true".equals(msg.headers().get(Headers.REBIND)));
+    PeerLink link = new PeerLink(vertx.eventBus(), outbox, gateway, () -> batches(gateway));
+    Session session = new Session(this, id, link, info, "true".equals(msg.headers().get(Headers.REBIND)));
     sessions.put(id, session);
     try {
       onOpen(session);
@@ -267,65 +261,45 @@ public abstract class ServiceVerticle extends VerticleBase {
   }
 
   private void handleFrame(Message<Object> msg) {
-    MultiMap headers = msg.headers();
-    Op op = Op.of(headers.get(Headers.OP));
-    if (op == Op.OPEN) {
+    if (Op.OPEN.wire().equals(msg.headers().get(Headers.OP))) {
       handleOpen(msg);
-      return;
-    }
-    if (op == Op.BATCH) {
-      Batch.read((Buffer) msg.body(), this::handleBatched);
-      return;
-    }
-    Session session = sessions.get(headers.get(Headers.SESSION));
-    if (session == null) {
-      return;
-    }
-    try {
-      if (op == Op.TEXT) {
-        String text = (String) msg.body();
-        if (admit(session, text.length())) {
-          onMessage(session, text);
-        }
-      } else if (op == Op.BINARY) {
-        Buffer data = (Buffer) msg.body();
-        if (admit(session, data.length())) {
-          onMessage(session, data);
-        }
-      } else if (op == Op.CLOSE) {
-        closed(session, parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
-      }
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, name() + ": " + op + " callback failed for " + session, e);
+    } else if (!PeerReader.read(msg, frames)) {
+      LOG.log(System.Logger.Level.WARNING, name() + ": ignoring a message with op " + msg.headers().get(Headers.OP));
     }
   }
 
-  private void handleBatched(byte op, String sessionId, Buffer payload) {
-    Session session = sessions.get(sessionId);
-    if (session == null) {
-      return;
-    }
-    try {
-      switch (op) {
-        case Batch.TEXT:
-          String text = payload.toString(java.nio.charset.StandardCharsets.UTF_8);
-          if (admit(session, text.length())) {
-            onMessage(session, text);
-          }
-          break;
-        case Batch.BINARY:
-          if (admit(session, payload.length())) {
-            onMessage(session, payload.copy());
-          }
-          break;
-        case Batch.CLOSE:
-          closed(session, Batch.closeCode(payload), Batch.closeReason(payload));
-          break;
-        default:
-          LOG.log(System.Logger.Level.WARNING, name() + ": ignoring a batched frame with op " + op);
+  /** What the gateways send a session of this instance; one unknown here (closed meanwhile) is skipped. */
+  private final PeerReader.Receiver frames = new PeerReader.Receiver() {
+    @Override
+    public void text(String sessionId, String text) {
+      Session session = sessions.get(sessionId);
+      if (session != null && admit(session, text.length())) {
+        callback(session, "text", () -> onMessage(session, text));
       }
+    }
+
+    @Override
+    public void binary(String sessionId, Buffer data) {
+      Session session = sessions.get(sessionId);
+      if (session != null && admit(session, data.length())) {
+        callback(session, "binary", () -> onMessage(session, data));
+      }
+    }
+
+    @Override
+    public void close(String sessionId, Close close) {
+      Session session = sessions.get(sessionId);
+      if (session != null) {
+        callback(session, "close", () -> closed(session, close.code(), close.reason()));
+      }
+    }
+  };
+
+  private void callback(Session session, String what, Runnable callback) {
+    try {
+      callback.run();
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, name() + ": callback failed for " + session, e);
+      LOG.log(System.Logger.Level.WARNING, name() + ": " + what + " callback failed for " + session, e);
     }
   }
 
@@ -378,13 +352,5 @@ public abstract class ServiceVerticle extends VerticleBase {
       }
     }
     return true;
-  }
-
-  private static int parseCode(String code) {
-    try {
-      return Integer.parseInt(code);
-    } catch (NumberFormatException e) {
-      return 1006;
-    }
   }
 }

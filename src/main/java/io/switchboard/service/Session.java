@@ -1,13 +1,10 @@
 package io.switchboard.service;
 
 import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.Batch;
-import io.switchboard.protocol.Outbox;
+import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
-import io.switchboard.protocol.Headers;
-import io.switchboard.protocol.Op;
+import io.switchboard.protocol.PeerLink;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Collections;
@@ -27,15 +24,17 @@ public final class Session {
   private final ServiceVerticle service;
   private final String id;
   private final String gateway;
+  private final PeerLink link;
   private final JsonObject info;
   private final Set<String> groups = new HashSet<>(4);
   private final boolean rebind;
   private boolean open = true;
 
-  Session(ServiceVerticle service, String id, String gateway, JsonObject info, boolean rebind) {
+  Session(ServiceVerticle service, String id, PeerLink link, JsonObject info, boolean rebind) {
     this.service = service;
     this.id = id;
-    this.gateway = gateway;
+    this.gateway = link.address();
+    this.link = link;
     this.info = info == null ? new JsonObject() : info;
     this.rebind = rebind;
   }
@@ -93,12 +92,16 @@ public final class Session {
 
   /** Sends a text message to the client. */
   public void send(String text) {
-    push(Op.TEXT, text, null);
+    if (open) {
+      link.text(id, text, null);
+    }
   }
 
   /** Sends a binary message to the client. */
   public void send(Buffer data) {
-    push(Op.BINARY, data, null);
+    if (open) {
+      link.binary(id, data);
+    }
   }
 
   /** Closes the socket normally (1000). */
@@ -111,22 +114,22 @@ public final class Session {
    * cut). {@link ServiceVerticle#onClose} follows once the socket is closed.
    */
   public void close(int code, String reason) {
-    push(Op.CLOSE, null, new DeliveryOptions()
-      .addHeader(Headers.CODE, Integer.toString(code))
-      .addHeader(Headers.REASON, reason == null ? "" : reason));
+    if (open) {
+      link.close(id, new Close(code, reason));
+    }
   }
 
   /** Adds the session to a group of this service; {@link ServiceVerticle#publish} reaches it. */
   public void join(String group) {
     if (open && groups.add(group)) {
-      push(Op.JOIN, null, groupHeader(group));
+      link.join(id, Addresses.group(service.name(), group));
     }
   }
 
   /** Removes the session from a group. */
   public void leave(String group) {
     if (open && groups.remove(group)) {
-      push(Op.LEAVE, null, groupHeader(group));
+      link.leave(id, Addresses.group(service.name(), group));
     }
   }
 
@@ -140,49 +143,8 @@ public final class Session {
     return "Session[" + id + " " + path() + " from " + remoteAddress() + "]";
   }
 
-  private void batch(Op op, Object body, DeliveryOptions options) {
-    Outbox outbox = service.outbox();
-    switch (op) {
-      case TEXT:
-        outbox.add(gateway, Batch.TEXT, id, Buffer.buffer((String) body));
-        break;
-      case BINARY:
-        outbox.add(gateway, Batch.BINARY, id, (Buffer) body);
-        break;
-      case CLOSE:
-        outbox.addClose(gateway, id, Integer.parseInt(options.getHeaders().get(Headers.CODE)),
-          options.getHeaders().get(Headers.REASON));
-        break;
-      case JOIN:
-        outbox.add(gateway, Batch.JOIN, id, Buffer.buffer(options.getHeaders().get(Headers.GROUP)));
-        break;
-      case LEAVE:
-        outbox.add(gateway, Batch.LEAVE, id, Buffer.buffer(options.getHeaders().get(Headers.GROUP)));
-        break;
-      default:
-        throw new IllegalArgumentException("not a session push: " + op);
-    }
-  }
-
   void markClosed() {
     open = false;
     groups.clear();
-  }
-
-  private DeliveryOptions groupHeader(String group) {
-    return new DeliveryOptions().addHeader(Headers.GROUP, Addresses.group(service.name(), group));
-  }
-
-  private void push(Op op, Object body, DeliveryOptions options) {
-    if (!open) {
-      return;
-    }
-    if (service.batches(gateway)) {
-      batch(op, body, options);
-      return;
-    }
-    DeliveryOptions o = options == null ? new DeliveryOptions() : options;
-    o.addHeader(Headers.OP, op.wire()).addHeader(Headers.SESSION, id);
-    service.bus().send(gateway, body, o);
   }
 }

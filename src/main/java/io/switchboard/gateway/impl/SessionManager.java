@@ -1,5 +1,6 @@
 package io.switchboard.gateway.impl;
 
+import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.registry.Announce;
 import io.switchboard.registry.Directory;
@@ -40,7 +41,6 @@ import java.util.Set;
 public final class SessionManager {
 
   private static final System.Logger LOG = System.getLogger(SessionManager.class.getName());
-  private static final int MAX_REASON_BYTES = 123;
   /** How long a close may take before the gateway drops the connection. */
   private static final long FORCE_CLOSE_MS = 3000;
   /** How far back a rebind session's messages are kept for a replay after its instance is lost. */
@@ -216,7 +216,7 @@ public final class SessionManager {
   void closeSession(GatewaySession session, short code, String reason) {
     if (!session.closing && !session.closed) {
       session.closing = true;
-      session.ws.close(code, truncateReason(reason));
+      session.ws.close(code, Close.truncate(reason));
       forceCloseLater(session);
     }
   }
@@ -503,21 +503,5 @@ public final class SessionManager {
   private static int closeCode(ServerWebSocket ws) {
     Short code = ws.closeStatusCode();
     return code == null ? 1006 : code;
-  }
-
-  /** A close reason cut to the 123 bytes a close frame can carry. */
-  static String truncateReason(String reason) {
-    if (reason == null) {
-      return "";
-    }
-    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= MAX_REASON_BYTES) {
-      return reason;
-    }
-    String cut = new String(bytes, 0, MAX_REASON_BYTES, StandardCharsets.UTF_8);
-    while (cut.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES || cut.endsWith("\uFFFD")) {
-      cut = cut.substring(0, cut.length() - 1);
-    }
-    return cut;
   }
 }
