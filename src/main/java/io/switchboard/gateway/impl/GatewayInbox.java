@@ -13,10 +13,11 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.switchboard.registry.Announce;
+import io.switchboard.service.Failover;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Service to gateway: pushes to one session through this node's address, and group messages
@@ -64,48 +65,35 @@ public final class GatewayInbox {
   private final PeerReader.Receiver pushes = new PeerReader.Receiver() {
     @Override
     public void text(String sessionId, String text) {
-      GatewaySession session = open(sessionId);
-      if (session != null) {
-        sessions.write(session, text);
-      }
+      to(sessionId, session -> sessions.write(session, text));
     }
 
     @Override
     public void binary(String sessionId, Buffer data) {
-      GatewaySession session = open(sessionId);
-      if (session != null) {
-        sessions.write(session, data);
-      }
+      to(sessionId, session -> sessions.write(session, data));
     }
 
     @Override
     public void close(String sessionId, Close close) {
-      GatewaySession session = open(sessionId);
-      if (session != null) {
-        sessions.closeSession(session, close.sendableCode(), close.reason());
-      }
+      to(sessionId, session -> sessions.closeSession(session, close.sendableCode(), close.reason()));
     }
 
     @Override
     public void join(String sessionId, String group) {
-      GatewaySession session = open(sessionId);
-      if (session != null) {
-        registry.join(session, group);
-      }
+      to(sessionId, session -> registry.join(session, group));
     }
 
     @Override
     public void leave(String sessionId, String group) {
-      GatewaySession session = open(sessionId);
-      if (session != null) {
-        registry.leave(session, group);
-      }
+      to(sessionId, session -> registry.leave(session, group));
     }
   };
 
-  private GatewaySession open(String sessionId) {
+  private void to(String sessionId, Consumer<GatewaySession> push) {
     GatewaySession session = registry.get(sessionId);
-    return session == null || session.closed ? null : session;
+    if (session != null && !session.closed) {
+      push.accept(session);
+    }
   }
 
   private void onGroupMessage(Message<Object> msg) {
@@ -129,7 +117,7 @@ public final class GatewayInbox {
     JsonObject body = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
     List<String> ids = new ArrayList<>();
     body.getJsonArray("sessions", new JsonArray()).forEach(id -> ids.add(String.valueOf(id)));
-    sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Announce.FAILOVER_REBIND.equals(body.getString("failover")));
+    sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Failover.of(body.getString("failover")) == Failover.REBIND);
     msg.reply(null);
   }
 }

@@ -2,8 +2,8 @@ package io.switchboard.gateway.impl;
 
 import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
-import io.switchboard.registry.Announce;
 import io.switchboard.registry.Directory;
+import io.switchboard.service.Failover;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.gateway.GatewayOptions;
@@ -125,7 +125,7 @@ public final class SessionManager {
 
   /** An instance stopped heartbeating: handle each of its sessions as its service declared. */
   public void instanceLost(Directory.Entry instance) {
-    boolean rebind = Announce.FAILOVER_REBIND.equals(instance.failover());
+    boolean rebind = instance.failover() == Failover.REBIND;
     // the instance may have died any time after it sent its last heartbeat
     long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
     int handled = 0;
@@ -169,11 +169,6 @@ public final class SessionManager {
   /** Counts group deliveries for the metrics. */
   void countFanout(int deliveries) {
     metrics.fanout(deliveries);
-  }
-
-  /** Sessions this node has bound to each instance. */
-  public Map<String, Integer> boundCounts() {
-    return boundCount;
   }
 
   /** Writes a push to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
@@ -416,8 +411,8 @@ public final class SessionManager {
       return;
     }
     Directory.Entry bound = directory.get(instance);
-    boolean rebindService = bound != null && Announce.FAILOVER_REBIND.equals(bound.failover());
-    session.batched = bound != null && bound.announce().getBoolean(Announce.BATCH, false);
+    boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
+    session.batched = bound != null && bound.batches();
     session.recent = rebindService ? new ArrayDeque<>() : null;
     session.recentBytes = 0;
     session.lastEvictedAt = Long.MIN_VALUE;
