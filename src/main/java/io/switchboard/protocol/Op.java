@@ -31,10 +31,11 @@ public enum Op {
   DEPLOY("deploy", 0),
   UNDEPLOY("undeploy", 0);
 
+  private static final Op[] ALL = values();
   private static final Op[] BY_BATCH_BYTE = new Op[8];
 
   static {
-    for (Op op : values()) {
+    for (Op op : ALL) {
       if (op.batchByte != 0) {
         BY_BATCH_BYTE[op.batchByte] = op;
       }
@@ -67,7 +68,7 @@ public enum Op {
   /** The op for a header value, or {@code null} when the value names none. */
   public static Op of(String wire) {
     if (wire != null) {
-      for (Op op : values()) {
+      for (Op op : ALL) {
         if (op.wire.equals(wire)) {
           return op;
         }
