@@ -146,12 +146,14 @@ class BridgeAttackTest {
       attacker.write(TcpBridgeTest.register(Addresses.service("py_chat")));
       attacker.write(TcpBridgeTest.register(Addresses.serviceInstance("py_chat", "evil")));
       learnGateway(attacker);
-      // session ids are <node>.<n>: alice's is below the probe's
+      // session ids are <node>.<128 random bits>: guesses of that shape, and the probe's own (bound to another client)
       String node = probeSid.substring(0, probeSid.lastIndexOf('.'));
-      long n = Long.parseLong(probeSid.substring(probeSid.lastIndexOf('.') + 1));
-      List<String> guesses = new ArrayList<>();
-      for (long i = Math.max(0, n - 20); i < n; i++) {
-        guesses.add(node + "." + i);
+      java.security.SecureRandom random = new java.security.SecureRandom();
+      List<String> guesses = new ArrayList<>(List.of(probeSid));
+      for (int i = 0; i < 20; i++) {
+        byte[] bits = new byte[16];
+        random.nextBytes(bits);
+        guesses.add(node + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bits));
       }
       for (String sid : guesses) {
         attacker.write(TcpBridgeTest.push(realGateway, "text", sid, "{\"type\":\"message\",\"message\":\"pwned\"}"));

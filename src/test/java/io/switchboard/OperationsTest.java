@@ -204,13 +204,13 @@ class OperationsTest {
       .put("issuer", "https://issuer.example").put("audience", "switchboard"));
     JWTAuth signer = signer();
     String good = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setIssuer("https://issuer.example").setAudience(List.of("switchboard")));
+      new JWTOptions().setExpiresInSeconds(60).setIssuer("https://issuer.example").setAudience(List.of("switchboard")));
     String wrongIssuer = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setIssuer("https://evil.example").setAudience(List.of("switchboard")));
+      new JWTOptions().setExpiresInSeconds(60).setIssuer("https://evil.example").setAudience(List.of("switchboard")));
     String wrongAudience = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setIssuer("https://issuer.example").setAudience(List.of("another-app")));
+      new JWTOptions().setExpiresInSeconds(60).setIssuer("https://issuer.example").setAudience(List.of("another-app")));
     String noIssuer = signer.generateToken(new JsonObject().put("sub", "erin"),
-      new JWTOptions().setAudience(List.of("switchboard")));
+      new JWTOptions().setExpiresInSeconds(60).setAudience(List.of("switchboard")));
     try (WsClient c = WsClient.connect(vertx, p, "/probe?access_token=" + good)) {
       c.send("claims");
       assertEquals("erin", new JsonObject((String) c.next()).getString("sub"));
@@ -316,7 +316,7 @@ class OperationsTest {
   private static JWTAuth signer(String algorithm, KeyPair keys) {
     return JWTAuth.create(vertx, new JWTAuthOptions()
       .addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem("PRIVATE KEY", keys.getPrivate())))
-      .setJWTOptions(new JWTOptions().setAlgorithm(algorithm)));
+      .setJWTOptions(new JWTOptions().setAlgorithm(algorithm).setExpiresInSeconds(60)));
   }
 
   private static JWTAuth signer() {
