@@ -76,7 +76,7 @@ class AdminConsoleTest {
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster");
     gateway.await("Succeeded in deploying verticle", 90_000);
     services = JvmProcess.launch("admin-console-services", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("Service host deployed", 90_000);
     chromium = HeadlessChromium.start(1100, 900);
     browser = chromium.driver();

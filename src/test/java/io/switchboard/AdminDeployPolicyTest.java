@@ -58,9 +58,9 @@ class AdminDeployPolicyTest {
     gateway.await("Succeeded in deploying verticle", 60_000);
     // services, and nested service hosts (listed by their exact name), but nothing else
     host = JvmProcess.launch("policy-host", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", new JsonObject().put("services", new JsonArray())
+      "run", "io.switchboard.host.ServiceHost", "-conf", new JsonObject().put("services", new JsonArray())
         .put("allowedVerticles", new JsonArray().add("io.switchboard.service.ServiceVerticle")
-          .add("io.switchboard.service.ServiceHost")).encode(), "-cluster");
+          .add("io.switchboard.host.ServiceHost")).encode(), "-cluster");
     host.await("Service host deployed 0", 60_000);
     long deadline = System.currentTimeMillis() + 30_000;
     while (!admin("GET", "/admin/nodes", null).body().contains(host.pid() + "@")) {
@@ -122,13 +122,13 @@ class AdminDeployPolicyTest {
   @Test
   @DisplayName("a listed service host pointed at a secret file answers 400 naming the file, never its content")
   void noFileContentInErrors() {
-    HttpResponse<String> r = deploy("io.switchboard.service.ServiceHost", new JsonObject().put("services", new JsonArray()
+    HttpResponse<String> r = deploy("io.switchboard.host.ServiceHost", new JsonObject().put("services", new JsonArray()
       .add(new JsonObject().put("verticle", "io.switchboard.demo.EchoService")
         .put("conf", dir.resolve("secret.txt").toString()))));
     assertEquals(400, r.statusCode(), r.body());
     assertTrue(r.body().contains("secret.txt is not a JSON object (line 1, column"), r.body());
     assertFalse(r.body().contains("s3cr3t"), r.body());
-    HttpResponse<String> missing = deploy("io.switchboard.service.ServiceHost", new JsonObject().put("services", new JsonArray()
+    HttpResponse<String> missing = deploy("io.switchboard.host.ServiceHost", new JsonObject().put("services", new JsonArray()
       .add(new JsonObject().put("verticle", "io.switchboard.demo.EchoService").put("conf", "/nonexistent/x.json"))));
     assertEquals(400, missing.statusCode(), missing.body());
     assertTrue(missing.body().contains("cannot read /nonexistent/x.json (NoSuchFileException)"), missing.body());

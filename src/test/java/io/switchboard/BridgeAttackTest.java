@@ -75,7 +75,7 @@ class BridgeAttackTest {
     gateway.await("Gateway node .* ready", 60_000);
     services = JvmProcess.launch("attack-services", cluster.jvmArgs(),
       Map.of("SWITCHBOARD_BRIDGE_TOKEN_FILE", tokenFile.toString()),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     Matcher ready = services.await("TCP bridge ready on 127\\.0\\.0\\.1:(\\d+)", 60_000);
     bridgePort = Integer.parseInt(ready.group(1));
     services.await("Service host deployed", 30_000);

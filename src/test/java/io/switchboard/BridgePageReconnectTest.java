@@ -51,7 +51,7 @@ class BridgePageReconnectTest {
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster");
     gateway.await("Succeeded in deploying verticle", 90_000);
     services = JvmProcess.launch("bridge-reconnect-services", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("Service host deployed", 90_000);
     page.get("http://127.0.0.1:" + port + "/bridge.html");
     // keeps a handle on the page's event bus (bridge.js keeps it private) and counts its opens

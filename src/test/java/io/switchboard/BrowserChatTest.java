@@ -35,7 +35,7 @@ class BrowserChatTest {
     port = TestCluster.freePort();
     gateway = launchGateway("browser-chat-gateway");
     services = JvmProcess.launch("browser-chat-services", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("Service host deployed", 90_000);
     bea = ChatPage.open("bea (bridge page)", "http://127.0.0.1:" + port + "/bridge.html");
     will = ChatPage.open("will (WebSocket page)", "http://127.0.0.1:" + port + "/");

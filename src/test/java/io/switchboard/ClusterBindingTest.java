@@ -42,7 +42,7 @@ class ClusterBindingTest {
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster");
     gateway.await("Succeeded in deploying verticle", 60_000);
     services = JvmProcess.launch("binding-services", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("Service host deployed", 60_000);
   }
 

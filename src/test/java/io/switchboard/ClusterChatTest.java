@@ -43,7 +43,7 @@ class ClusterChatTest {
     long gatewayReady = Long.parseLong(gateway.await("Gateway node .* ready .*JVM up (\\d+) ms", 60_000).group(1));
     gateway.await("Succeeded in deploying verticle", 30_000);
     services = JvmProcess.launch("cluster-chat-services", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     long servicesReady = Long.parseLong(services.await("Service chat ready .*JVM up (\\d+) ms", 60_000).group(1));
     services.await("Service host deployed", 30_000);
     System.out.printf("start-to-ready (JVM uptime): gateway %d ms, chat service %d ms%n", gatewayReady, servicesReady);

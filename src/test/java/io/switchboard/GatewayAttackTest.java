@@ -14,6 +14,7 @@ import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
 import io.switchboard.registry.Announce;
+import io.switchboard.service.Failover;
 import io.switchboard.testing.BridgeClient;
 import io.switchboard.testing.InfoService;
 import io.switchboard.testing.ProbeService;
@@ -330,7 +331,7 @@ class GatewayAttackTest {
         }
       });
       await(consumer.completion());
-      JsonObject announce = Announce.service("rb", a, List.of(), Announce.FAILOVER_REBIND, 0, 200);
+      JsonObject announce = Announce.service("rb", a, List.of(), Failover.REBIND, 0, 200);
       long heartbeat = vertx.setPeriodic(200, id -> vertx.eventBus().publish(Addresses.REGISTRY, announce));
       vertx.eventBus().publish(Addresses.REGISTRY, announce);
       assertAwait("A is known", () -> {

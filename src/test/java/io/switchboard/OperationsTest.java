@@ -318,7 +318,7 @@ class OperationsTest {
   private static JWTAuth signer(String algorithm, KeyPair keys) {
     return JWTAuth.create(vertx, new JWTAuthOptions()
       .addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(pem("PRIVATE KEY", keys.getPrivate())))
-      .setJWTOptions(new JWTOptions().setAlgorithm(algorithm)));
+      .setJWTOptions(new JWTOptions().setAlgorithm(algorithm).setExpiresInSeconds(60)));
   }
 
   private static JWTAuth signer() {

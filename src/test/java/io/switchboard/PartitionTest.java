@@ -93,9 +93,9 @@ class PartitionTest {
     gateway = launch(1, logging, "partition-gateway",
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", gatewayConf.toString(), "-cluster");
     host2 = launch(2, logging, "partition-host2",
-      "run", "io.switchboard.service.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
     host3 = launch(3, logging, "partition-host3",
-      "run", "io.switchboard.service.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
     gateway.await("Succeeded in deploying verticle", 90_000);
     host2.await("Service host deployed", 90_000);
     host3.await("Service host deployed", 90_000);

@@ -79,7 +79,7 @@ class PythonEchoRoundTrip {
     gateway.await("Succeeded in deploying verticle", 60_000);
     JvmProcess services = JvmProcess.launch("measure-services", cluster.jvmArgs(),
       Map.of("SWITCHBOARD_BRIDGE_PORT", Integer.toString(bridgePort)),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("Service host deployed", 60_000);
     return services;
   }

@@ -51,8 +51,9 @@ class PythonSdkContractTest {
     assertEquals(List.of(Headers.OP, Headers.SESSION, Headers.GATEWAY, Headers.INSTANCE, Headers.CODE, Headers.REASON,
       Headers.GROUP, Headers.EXCEPT, Headers.REBIND), py.getJsonArray("headers").getList());
     assertEquals(TcpBridgeOptions.TOKEN_HEADER, py.getString("token"));
-    assertEquals(List.of(Op.OPEN.wire(), Op.TEXT.wire(), Op.BINARY.wire(), Op.CLOSE.wire(), Op.JOIN.wire(),
-      Op.LEAVE.wire()), py.getJsonArray("ops").getList());
+    // the open and every session message of the op table: a new one fails here until the Python SDK has it
+    assertEquals(java.util.Arrays.stream(Op.values()).filter(op -> op == Op.OPEN || op.isSessionMessage()).map(Op::wire)
+      .toList(), py.getJsonArray("ops").getList());
     assertEquals(List.of((int) CloseCodes.NORMAL, (int) CloseCodes.INTERNAL_ERROR, (int) CloseCodes.SERVICE_RESTART),
       py.getJsonArray("codes").getList());
     assertEquals(List.of(TcpBridgeOptions.DEFAULT_HOST, TcpBridgeOptions.DEFAULT_PORT, TcpBridgeOptions.ENV_HOST,

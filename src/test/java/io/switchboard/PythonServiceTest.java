@@ -56,7 +56,7 @@ class PythonServiceTest {
     gateway.await("Succeeded in deploying verticle", 30_000);
     services = JvmProcess.launch("python-services", cluster.jvmArgs(),
       Map.of("SWITCHBOARD_BRIDGE_PORT", Integer.toString(bridgePort)),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("TCP bridge ready on 127\\.0\\.0\\.1:" + bridgePort, 60_000);
     services.await("Service host deployed", 30_000);
     python = startChatroom("python-chat");
@@ -134,7 +134,7 @@ class PythonServiceTest {
     python.await("the TCP bridge at 127\\.0\\.0\\.1:" + bridgePort + " closed the connection|lost the TCP bridge", 30_000);
     services = JvmProcess.launch("python-services-again", cluster.jvmArgs(),
       Map.of("SWITCHBOARD_BRIDGE_PORT", Integer.toString(bridgePort)),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "conf/services.json", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "conf/services.json", "-cluster");
     services.await("TCP bridge ready on 127\\.0\\.0\\.1:" + bridgePort, 60_000);
     python.await("service py_chat reconnected at switchboard\\.service\\.py_chat\\.", 30_000);
     assertEquals(before + 1, python.output().split("reconnected", -1).length, "one reconnection");

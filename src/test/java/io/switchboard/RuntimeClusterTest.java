@@ -109,7 +109,7 @@ class RuntimeClusterTest {
   @DisplayName("routes a service's announced paths as soon as its JVM is ready, without touching the gateway")
   void serviceJoins() {
     servicesA = JvmProcess.launch("runtime-services-a", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
     servicesA.await("Service host deployed", 60_000);
     long ready = System.nanoTime();
     awaitStatus("/rt/rebind", 0);
@@ -125,7 +125,7 @@ class RuntimeClusterTest {
   @DisplayName("balances new sessions over two instances in two JVMs and fans group messages out to all")
   void twoInstances() throws Exception {
     servicesB = JvmProcess.launch("runtime-services-b", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
     servicesB.await("Service host deployed", 60_000);
     awaitInstances("rtrebind", 2);
     awaitInstances("rtclose", 2);
@@ -273,7 +273,7 @@ class RuntimeClusterTest {
   @DisplayName("deploys and undeploys a service through the admin API, and a killed gateway's sessions end in the service")
   void adminDeployments() throws Exception {
     host = JvmProcess.launch("runtime-host", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", "{\"services\":[]}", "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", "{\"services\":[]}", "-cluster");
     host.await("Service host deployed 0", 60_000);
     awaitNode(host.pid() + "@");
     JsonObject probe = new JsonObject().put("verticle", "io.switchboard.testing.ProbeService")

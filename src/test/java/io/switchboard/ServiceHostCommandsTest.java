@@ -4,7 +4,7 @@ import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
 import io.switchboard.registry.Announce;
-import io.switchboard.service.ServiceHost;
+import io.switchboard.host.ServiceHost;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -55,7 +55,7 @@ class ServiceLimitsTest {
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", "conf/gateway.json", "-cluster");
     gateway.await("Succeeded in deploying verticle", 60_000);
     services = JvmProcess.launch("limits-services", cluster.jvmArgs(), Map.of(),
-      "run", "io.switchboard.service.ServiceHost", "-conf", conf.toString(), "-cluster");
+      "run", "io.switchboard.host.ServiceHost", "-conf", conf.toString(), "-cluster");
     services.await("Service host deployed", 60_000);
     awaitRoutable("/chat");
     awaitRoutable("/echo-limited");

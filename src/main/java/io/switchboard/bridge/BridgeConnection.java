@@ -325,8 +325,8 @@ final class BridgeConnection {
   private void push(String address, Object body, JsonObject headers) {
     String op = headers == null ? null : headers.getString(Headers.OP);
     String sid = headers == null ? null : headers.getString(Headers.SESSION);
-    if (!(Op.TEXT.wire().equals(op) || Op.BINARY.wire().equals(op) || Op.CLOSE.wire().equals(op)
-      || Op.JOIN.wire().equals(op) || Op.LEAVE.wire().equals(op))) {
+    Op known = Op.of(op);
+    if (known == null || !known.isSessionMessage()) {
       refuse("to a gateway a client sends " + Headers.OP + " text, binary, close, join or leave, not " + op);
     } else if (sid == null || !address.equals(sessions.get(sid))) {
       refuse("session " + sid + " is not bound to an instance of " + grant.name() + " at " + address);

@@ -1,8 +1,7 @@
 package io.switchboard.demo;
 
 import io.switchboard.config.ConfigReader;
-import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.Headers;
+import io.switchboard.service.BridgeSockets;
 import io.switchboard.service.ServiceVerticle;
 import io.switchboard.service.Session;
 import io.vertx.core.Future;
@@ -150,7 +149,7 @@ public class ChatService extends ServiceVerticle {
   @Override
   protected Future<?> onStart() {
     MessageConsumer<Object> requests = vertx.eventBus().consumer(BRIDGE_ADDRESS, this::onBridgeRequest);
-    MessageConsumer<Object> closes = vertx.eventBus().consumer(Addresses.BRIDGE_CLOSED, this::onBridgeClosed);
+    MessageConsumer<Object> closes = BridgeSockets.onClosed(vertx, this::onBridgeClosed);
     return Future.all(requests.completion(), closes.completion());
   }
 
@@ -194,7 +193,7 @@ public class ChatService extends ServiceVerticle {
   }
 
   private void onBridgeRequest(Message<Object> request) {
-    String socket = request.headers().get(Headers.BRIDGE_SOCKET);
+    String socket = BridgeSockets.socketOf(request);
     if (socket == null) {
       request.fail(400, BRIDGE_ADDRESS + " takes requests from the browser bridge only");
       return;
@@ -220,8 +219,8 @@ public class ChatService extends ServiceVerticle {
     chatter.reply = null;
   }
 
-  private void onBridgeClosed(Message<Object> notice) {
-    Chatter chatter = bridgeChatters.remove(notice.headers().get(Headers.BRIDGE_SOCKET));
+  private void onBridgeClosed(String socket) {
+    Chatter chatter = bridgeChatters.remove(socket);
     if (chatter != null && chatter.room != null) {
       leaveRoom(chatter);
     }

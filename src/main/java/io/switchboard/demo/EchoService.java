@@ -1,5 +1,6 @@
 package io.switchboard.demo;
 
+import io.switchboard.service.Failover;
 import io.switchboard.service.ServiceVerticle;
 import io.switchboard.service.Session;
 import io.vertx.core.buffer.Buffer;
@@ -19,8 +20,8 @@ public class EchoService extends ServiceVerticle {
 
   /** Echo keeps no state: a session can move to another instance unnoticed. */
   @Override
-  protected String defaultFailover() {
-    return "rebind";
+  protected Failover defaultFailover() {
+    return Failover.REBIND;
   }
 
   @Override

@@ -90,7 +90,7 @@ public final class GatewayOptions {
   private final boolean metricsEnabled;
   private final String metricsAccess;
   private final List<String> readyServices;
-  private final JsonObject jwt;
+  private final Jwt jwt;
   private final String tlsCertPath;
   private final String tlsKeyPath;
 
@@ -175,7 +175,19 @@ public final class GatewayOptions {
   public static final List<String> JWT_ALGORITHMS = List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
     "ES256", "ES384", "ES512");
 
-  private static JsonObject readJwt(ConfigReader auth) {
+  /**
+   * How the gateway verifies the JWT a client connects with ({@code auth} in gateway.json).
+   *
+   * @param algorithm  one of {@link #JWT_ALGORITHMS}
+   * @param key        the HMAC secret, or the PEM public key for RSA/EC
+   * @param issuer     the required {@code iss}, or {@code null}
+   * @param audience   the required {@code aud}, or {@code null}
+   * @param requireExp whether a token without {@code exp} is refused
+   */
+  public record Jwt(String algorithm, String key, String issuer, String audience, boolean requireExp) {
+  }
+
+  private static Jwt readJwt(ConfigReader auth) {
     String algorithm = auth.string("algorithm", null);
     String secret = auth.stringOrEnv("secret", "SWITCHBOARD_JWT_SECRET", null);
     String publicKey = auth.string("publicKey", null);
@@ -200,8 +212,7 @@ public final class GatewayOptions {
     if (!hmac && publicKey == null) {
       throw new ConfigException("gateway config \"auth\": " + algorithm + " needs \"publicKey\" (PEM)");
     }
-    return new JsonObject().put("algorithm", algorithm).put("key", hmac ? secret : publicKey)
-      .put("issuer", issuer).put("audience", audience).put("requireExp", requireExp);
+    return new Jwt(algorithm, hmac ? secret : publicKey, issuer, audience, requireExp);
   }
 
   private static Map<String, String> readRoutes(ConfigReader conf) {
@@ -331,10 +342,9 @@ public final class GatewayOptions {
   }
 
   /**
-   * JWT settings ({@code algorithm}, {@code key}, optional {@code issuer}, {@code audience}), or
-   * {@code null} when connections need no token.
+   * JWT settings, or {@code null} when connections need no token.
    */
-  public JsonObject jwt() {
+  public Jwt jwt() {
     return jwt;
   }
 

@@ -42,8 +42,6 @@ import java.util.UUID;
 public class GatewayVerticle extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(GatewayVerticle.class.getName());
-  /** How often a gateway node announces itself (for the admin API's node list). */
-  public static final long DEFAULT_HEARTBEAT_MS = 1000;
 
   private final SessionRegistry registry = new SessionRegistry();
   private Directory directory;
@@ -72,8 +70,8 @@ public class GatewayVerticle extends VerticleBase {
       }
     });
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
-    announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
-      DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()).put(Announce.BATCH, true));
+    announcer = new Announcer(vertx, Announce.DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
+      Announce.DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()).put(Announce.BATCH, true));
     tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
     bridge = new BridgeMount(vertx, options, nodeId, tokens);
     Router router = router(options, sessions);

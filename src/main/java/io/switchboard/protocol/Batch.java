@@ -10,47 +10,33 @@ import java.nio.charset.StandardCharsets;
  * {@link Buffer} of records, in order:
  *
  * <pre>
- *   op        1 byte   1 text, 2 binary, 3 close, 4 join, 5 leave
+ *   op        1 byte   {@link Op#batchByte()}: 1 text, 2 binary, 3 close, 4 join, 5 leave
  *   sid       2 bytes length + UTF-8
  *   payload   4 bytes length + bytes  (text: UTF-8; close: 2-byte code + UTF-8 reason; join/leave: UTF-8 group)
  * </pre>
  *
  * Used only between peers that announced {@code "batch": true}; every other peer gets one
- * message per frame, as in the rest of docs/protocol.md.
+ * message per frame, as in the rest of docs/protocol.md. {@link PeerLink} writes records,
+ * {@link PeerReader} reads them.
  */
 public final class Batch {
-
-  public static final byte TEXT = 1;
-  public static final byte BINARY = 2;
-  public static final byte CLOSE = 3;
-  public static final byte JOIN = 4;
-  public static final byte LEAVE = 5;
 
   /** A batch is sent once it reaches this size, without waiting for the end of the turn. */
   public static final int MAX_BYTES = 64 * 1024;
 
-  /** What a reader gets for each record. */
+  /** What a reader gets for each record: its op ({@code null} for an unknown byte), session and payload. */
   public interface Handler {
-    void record(byte op, String sessionId, Buffer payload);
+    void record(Op op, String sessionId, Buffer payload);
   }
 
   private Batch() {
   }
 
   /** Appends one record to {@code batch}. */
-  public static void append(Buffer batch, byte op, String sessionId, Buffer payload) {
+  public static void append(Buffer batch, Op op, String sessionId, Buffer payload) {
     byte[] sid = sessionId.getBytes(StandardCharsets.UTF_8);
-    batch.appendByte(op).appendShort((short) sid.length).appendBytes(sid).appendInt(payload.length()).appendBuffer(payload);
-  }
-
-  /** Appends one record whose payload is a string (UTF-8). */
-  public static void append(Buffer batch, byte op, String sessionId, String payload) {
-    append(batch, op, sessionId, Buffer.buffer(payload));
-  }
-
-  /** Appends a close record. */
-  public static void appendClose(Buffer batch, String sessionId, int code, String reason) {
-    append(batch, CLOSE, sessionId, Buffer.buffer().appendShort((short) code).appendString(reason == null ? "" : reason));
+    batch.appendByte(op.batchByte()).appendShort((short) sid.length).appendBytes(sid).appendInt(payload.length())
+      .appendBuffer(payload);
   }
 
   /** Reads every record of a batch, in order. */
@@ -62,18 +48,8 @@ public final class Batch {
       String sid = batch.getString(pos + 3, pos + 3 + sidLength, "UTF-8");
       int at = pos + 3 + sidLength;
       int length = batch.getInt(at);
-      handler.record(op, sid, batch.slice(at + 4, at + 4 + length));
+      handler.record(Op.ofBatchByte(op), sid, batch.slice(at + 4, at + 4 + length));
       pos = at + 4 + length;
     }
-  }
-
-  /** The code of a close record's payload. */
-  public static int closeCode(Buffer payload) {
-    return payload.getUnsignedShort(0);
-  }
-
-  /** The reason of a close record's payload. */
-  public static String closeReason(Buffer payload) {
-    return payload.getString(2, payload.length(), "UTF-8");
   }
 }

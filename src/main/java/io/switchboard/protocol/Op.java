@@ -1,7 +1,10 @@
 package io.switchboard.protocol;
 
 /**
- * What a Switchboard event-bus message means, carried in the {@link Headers#OP} header.
+ * What a Switchboard event-bus message means, carried in the {@link Headers#OP} header: the one
+ * table of operations. A session message (one that concerns one session) also has the byte that
+ * stands for it inside a {@link Batch}; {@link PeerLink} writes session messages and
+ * {@link PeerReader} reads them, in either encoding.
  *
  * <p>Gateway to service: {@link #OPEN} (a request; body: the session's {@code JsonObject} info),
  * {@link #TEXT} (body: {@code String}), {@link #BINARY} (body: {@code Buffer}), {@link #CLOSE}
@@ -17,21 +20,34 @@ package io.switchboard.protocol;
  * <p>Gateway to service host: {@link #DEPLOY} and {@link #UNDEPLOY} (requests, admin API).
  */
 public enum Op {
-  OPEN("open"),
-  TEXT("text"),
-  BINARY("binary"),
-  CLOSE("close"),
-  JOIN("join"),
-  LEAVE("leave"),
-  DRAIN("drain"),
-  BATCH("batch"),
-  DEPLOY("deploy"),
-  UNDEPLOY("undeploy");
+  OPEN("open", 0),
+  TEXT("text", 1),
+  BINARY("binary", 2),
+  CLOSE("close", 3),
+  JOIN("join", 4),
+  LEAVE("leave", 5),
+  DRAIN("drain", 0),
+  BATCH("batch", 0),
+  DEPLOY("deploy", 0),
+  UNDEPLOY("undeploy", 0);
+
+  private static final Op[] ALL = values();
+  private static final Op[] BY_BATCH_BYTE = new Op[8];
+
+  static {
+    for (Op op : ALL) {
+      if (op.batchByte != 0) {
+        BY_BATCH_BYTE[op.batchByte] = op;
+      }
+    }
+  }
 
   private final String wire;
+  private final byte batchByte;
 
-  Op(String wire) {
+  Op(String wire, int batchByte) {
     this.wire = wire;
+    this.batchByte = (byte) batchByte;
   }
 
   /** The header value. */
@@ -39,23 +55,30 @@ public enum Op {
     return wire;
   }
 
+  /** The byte that stands for this op in a {@link Batch} record; 0 for an op that is no session message. */
+  public byte batchByte() {
+    return batchByte;
+  }
+
+  /** Whether this op is a message to or from one session (it travels alone or in a batch). */
+  public boolean isSessionMessage() {
+    return batchByte != 0;
+  }
+
   /** The op for a header value, or {@code null} when the value names none. */
   public static Op of(String wire) {
-    if (wire == null) {
-      return null;
+    if (wire != null) {
+      for (Op op : ALL) {
+        if (op.wire.equals(wire)) {
+          return op;
+        }
+      }
     }
-    switch (wire) {
-      case "open": return OPEN;
-      case "text": return TEXT;
-      case "binary": return BINARY;
-      case "close": return CLOSE;
-      case "join": return JOIN;
-      case "leave": return LEAVE;
-      case "drain": return DRAIN;
-      case "batch": return BATCH;
-      case "deploy": return DEPLOY;
-      case "undeploy": return UNDEPLOY;
-      default: return null;
-    }
+    return null;
+  }
+
+  /** The session message op for a batch record's byte, or {@code null} when the byte names none. */
+  public static Op ofBatchByte(byte b) {
+    return b > 0 && b < BY_BATCH_BYTE.length ? BY_BATCH_BYTE[b] : null;
   }
 }

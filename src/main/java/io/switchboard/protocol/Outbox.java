@@ -36,7 +36,8 @@ public final class Outbox {
     this.source = source;
   }
 
-  public void add(String address, byte op, String sessionId, Buffer payload) {
+  /** Queues one record for {@code address}. */
+  public void add(String address, Op op, String sessionId, Buffer payload) {
     Buffer batch = pending.computeIfAbsent(address, a -> Buffer.buffer(256));
     Batch.append(batch, op, sessionId, payload);
     if (batch.length() >= Batch.MAX_BYTES) {
@@ -45,10 +46,6 @@ public final class Outbox {
       scheduled = true;
       context.runOnContext(v -> flush());
     }
-  }
-
-  public void addClose(String address, String sessionId, int code, String reason) {
-    add(address, Batch.CLOSE, sessionId, Buffer.buffer().appendShort((short) code).appendString(reason == null ? "" : reason));
   }
 
   /** Sends what is pending now (before a message on another address that must not overtake it). */

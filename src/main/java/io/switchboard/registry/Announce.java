@@ -1,5 +1,6 @@
 package io.switchboard.registry;
 
+import io.switchboard.service.Failover;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -38,12 +39,10 @@ public final class Announce {
   /** {@code true} when the peer reads and writes {@link io.switchboard.protocol.Batch}es. */
   public static final String BATCH = "batch";
 
-  /** Sessions of a lost instance are closed with 1012. */
-  public static final String FAILOVER_CLOSE = "close";
-  /** Sessions of a lost instance are re-opened on a live one. */
-  public static final String FAILOVER_REBIND = "rebind";
-
-  /** The heartbeat assumed when an announce does not say (e.g. from another language's SDK). */
+  /**
+   * The heartbeat of gateways and service hosts, and the one assumed when an announce does not say
+   * (e.g. from another language's SDK). Java services configure their own ({@code heartbeatMs}).
+   */
   public static final long DEFAULT_HEARTBEAT_MS = 1000;
   /** Missed heartbeats after which an instance counts as gone. */
   public static final int MISSED_HEARTBEATS = 4;
@@ -73,12 +72,12 @@ public final class Announce {
   }
 
   /** A service instance's announce. */
-  public static JsonObject service(String service, String instance, Iterable<String> paths, String failover,
+  public static JsonObject service(String service, String instance, Iterable<String> paths, Failover failover,
                                    int sessions, long heartbeatMs) {
     JsonArray p = new JsonArray();
     paths.forEach(p::add);
     return of(ROLE_SERVICE, instance, heartbeatMs)
-      .put(SERVICE, service).put(PATHS, p).put(FAILOVER, failover).put(SESSIONS, sessions).put(BATCH, true);
+      .put(SERVICE, service).put(PATHS, p).put(FAILOVER, failover.wire()).put(SESSIONS, sessions).put(BATCH, true);
   }
 
   /** The withdraw matching an announce (its node too: a directory takes a withdraw only from the announcer's node). */

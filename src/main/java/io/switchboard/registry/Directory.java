@@ -1,6 +1,7 @@
 package io.switchboard.registry;
 
 import io.switchboard.protocol.Addresses;
+import io.switchboard.service.Failover;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -63,8 +64,30 @@ public final class Directory {
       return announce.getString(Announce.NODE, "?");
     }
 
-    public String failover() {
-      return announce.getString(Announce.FAILOVER, Announce.FAILOVER_CLOSE);
+    /** What gateways do with its sessions when it is lost or stops; {@link Failover#CLOSE} when it does not say. */
+    public Failover failover() {
+      Failover f = Failover.of(announce.getString(Announce.FAILOVER));
+      return f == null ? Failover.CLOSE : f;
+    }
+
+    /** Whether it reads and writes batches ({@code "batch": true}). */
+    public boolean batches() {
+      return announce.getBoolean(Announce.BATCH, false);
+    }
+
+    /** The sessions it said it holds. */
+    public int sessions() {
+      return announce.getInteger(Announce.SESSIONS, 0);
+    }
+
+    /** How long its JVM had been up when it announced, in ms. */
+    public long uptimeMs() {
+      return announce.getLong(Announce.UPTIME_MS, 0L);
+    }
+
+    /** A service host's deployments, as it announced them. */
+    public JsonArray deployments() {
+      return announce.getJsonArray(Announce.DEPLOYMENTS, new JsonArray());
     }
 
     public List<String> paths() {

@@ -2,7 +2,6 @@ package io.switchboard.service;
 
 import io.switchboard.config.ConfigException;
 import io.switchboard.config.ConfigReader;
-import io.switchboard.registry.Announce;
 
 import java.util.List;
 
@@ -38,13 +37,13 @@ public final class ServiceOptions {
 
   private final String name;
   private final List<String> paths;
-  private final String failover;
+  private final Failover failover;
   private final int heartbeatMs;
   private final int drainTimeoutMs;
   private final int maxMessageSize;
   private final int maxMessagesPerSecond;
 
-  ServiceOptions(ConfigReader conf, String defaultName, String defaultFailover) {
+  ServiceOptions(ConfigReader conf, String defaultName, Failover defaultFailover) {
     String n = conf.string("name", defaultName);
     if (n == null) {
       throw new ConfigException("service config: \"name\" is required");
@@ -59,9 +58,10 @@ public final class ServiceOptions {
         throw conf.fail("paths", "must hold exact paths starting with / (no ?, no *)", p);
       }
     }
-    this.failover = conf.string("failover", defaultFailover);
-    if (!failover.equals(Announce.FAILOVER_CLOSE) && !failover.equals(Announce.FAILOVER_REBIND)) {
-      throw conf.fail("failover", "must be \"close\" or \"rebind\"", failover);
+    String f = conf.string("failover", defaultFailover.wire());
+    this.failover = Failover.of(f);
+    if (failover == null) {
+      throw conf.fail("failover", "must be \"close\" or \"rebind\"", f);
     }
     this.heartbeatMs = conf.integer("heartbeatMs", DEFAULT_HEARTBEAT_MS, 50, 60_000);
     this.drainTimeoutMs = conf.integer("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS, 0, 600_000);
@@ -80,17 +80,19 @@ public final class ServiceOptions {
   }
 
   /**
-   * What gateways do with the sessions of an instance that is lost or stops: {@code close}
-   * (1012) or {@code rebind} (re-open them on a live instance; {@link Session#isRebind()}).
+   * What gateways do with the sessions of an instance that is lost or stops: {@link Failover#CLOSE}
+   * (1012) or {@link Failover#REBIND} (re-open them on a live instance; {@link Session#isRebind()}).
    */
-  public String failover() {
+  public Failover failover() {
     return failover;
   }
 
+  /** How often the instance announces itself (gateways count it lost after 4 missed). */
   public int heartbeatMs() {
     return heartbeatMs;
   }
 
+  /** How long a stopping instance waits for gateways to take its sessions back. */
   public int drainTimeoutMs() {
     return drainTimeoutMs;
   }

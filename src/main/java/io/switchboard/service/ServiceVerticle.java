@@ -1,34 +1,12 @@
 package io.switchboard.service;
 
 import io.switchboard.config.ConfigReader;
-import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.Batch;
-import io.switchboard.protocol.Outbox;
-import io.switchboard.protocol.CloseCodes;
-import io.switchboard.protocol.Headers;
-import io.switchboard.protocol.Op;
+import io.switchboard.service.impl.ServiceRuntime;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import io.switchboard.registry.Announce;
-import io.switchboard.registry.Announcer;
-import io.switchboard.registry.Directory;
 
-import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.UUID;
 
 /**
  * The base of every Switchboard service. Extend it, override the {@code on*} callbacks, and run
@@ -48,20 +26,13 @@ import java.util.UUID;
  * killed, {@code onClose} comes with 1006 once its heartbeats stop (about 4 s).
  *
  * <p>The instance announces its {@code paths} and {@code failover} (see {@link ServiceOptions})
- * so gateways route it without a config edit; {@link #stop()} drains its sessions.
+ * so gateways route it without a config edit; {@link #stop()} drains its sessions. The machinery
+ * (consumers, dispatch, drain) is {@link ServiceRuntime}'s.
  */
 public abstract class ServiceVerticle extends VerticleBase {
 
-  private static final System.Logger LOG = System.getLogger(ServiceVerticle.class.getName());
-
-  private final Map<String, Session> sessions = new HashMap<>();
-  /** Per-session inbound counts, only when {@code maxMessagesPerSecond} or {@code maxMessageSize} is set. */
-  private final Map<String, InboundBudget> budgets = new HashMap<>();
   private ServiceOptions options;
-  private String instanceAddress;
-  private Announcer announcer;
-  private Directory gateways;
-  private Outbox outbox;
+  private ServiceRuntime runtime;
 
   /** The name used when the config has no {@code name}; {@code null} makes it required. */
   protected String defaultName() {
@@ -69,11 +40,11 @@ public abstract class ServiceVerticle extends VerticleBase {
   }
 
   /**
-   * The failover used when the config has no {@code failover}: {@code "close"} (the default,
-   * right for services whose per-session state lives in the instance) or {@code "rebind"}.
+   * The failover used when the config has no {@code failover}: {@link Failover#CLOSE} (the
+   * default, right for services whose per-session state lives in the instance) or {@link Failover#REBIND}.
    */
-  protected String defaultFailover() {
-    return Announce.FAILOVER_CLOSE;
+  protected Failover defaultFailover() {
+    return Failover.CLOSE;
   }
 
   /** Reads the service's own config keys; a key read nowhere fails the deployment. */
@@ -114,20 +85,28 @@ public abstract class ServiceVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    String name = options.name();
-    instanceAddress = Addresses.serviceInstance(name, UUID.randomUUID().toString().substring(0, 8));
-    EventBus bus = vertx.eventBus();
-    MessageConsumer<JsonObject> opens = bus.consumer(Addresses.service(name), this::handleOpen);
-    MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
-    announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
-      options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
-    gateways = new Directory(vertx).onLost(this::gatewayLost);
-    outbox = new Outbox(bus, context, instanceAddress);
-    return Future.all(opens.completion(), frames.completion(), gateways.start())
-      .compose(v -> onStart())
-      .compose(v -> announcer.start())
-      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
-        name, instanceAddress, options.paths(), ManagementFactory.getRuntimeMXBean().getUptime())));
+    runtime = new ServiceRuntime(vertx, context, options, new ServiceRuntime.Callbacks() {
+      @Override
+      public void open(Session session) {
+        onOpen(session);
+      }
+
+      @Override
+      public void text(Session session, String text) {
+        onMessage(session, text);
+      }
+
+      @Override
+      public void binary(Session session, Buffer data) {
+        onMessage(session, data);
+      }
+
+      @Override
+      public void close(Session session, int code, String reason) {
+        onClose(session, code, reason);
+      }
+    });
+    return runtime.start(this::onStart);
   }
 
   /**
@@ -137,26 +116,7 @@ public abstract class ServiceVerticle extends VerticleBase {
    */
   @Override
   public final Future<?> stop() {
-    if (announcer == null) {
-      return onStop();
-    }
-    gateways.stop();
-    outbox.flush();
-    Future<Void> withdrawn = announcer.stop();
-    Map<String, JsonArray> byGateway = new HashMap<>();
-    for (Session s : sessions.values()) {
-      byGateway.computeIfAbsent(s.gateway(), g -> new JsonArray()).add(s.id());
-    }
-    List<Future<?>> handedBack = new ArrayList<>();
-    byGateway.forEach((gateway, ids) -> handedBack.add(vertx.eventBus().request(gateway,
-      new JsonObject().put("sessions", ids).put("failover", options.failover()),
-      new DeliveryOptions().setSendTimeout(Math.max(1, options.drainTimeoutMs()))
-        .addHeader(Headers.OP, Op.DRAIN.wire()).addHeader(Headers.INSTANCE, instanceAddress))));
-    if (!byGateway.isEmpty()) {
-      LOG.log(System.Logger.Level.INFO, String.format("Service %s draining %d session(s) (%s)", name(), sessions.size(),
-        options.failover()));
-    }
-    return Future.join(handedBack).otherwiseEmpty().compose(v -> withdrawn).compose(v -> onStop());
+    return runtime == null ? onStop() : runtime.stop().compose(v -> onStop());
   }
 
   /** Called last when the instance stops, after its sessions were handed back. */
@@ -171,220 +131,26 @@ public abstract class ServiceVerticle extends VerticleBase {
 
   /** This instance's own address (sessions bound here get their frames on it). */
   public final String instanceAddress() {
-    return instanceAddress;
+    return runtime.instanceAddress();
   }
 
   /** The open sessions bound to this instance. */
   public final Collection<Session> sessions() {
-    return Collections.unmodifiableCollection(sessions.values());
+    return runtime.sessions();
   }
 
   /** Sends a text message to every member of a group, on every gateway. */
   protected final void publish(String group, String text) {
-    publish(group, Op.TEXT, text, null);
+    runtime.publish(group, text, null);
   }
 
   /** Sends a text message to every member of a group but one (typically the sender). */
   protected final void publish(String group, String text, Session except) {
-    publish(group, Op.TEXT, text, except);
+    runtime.publish(group, text, except);
   }
 
   /** Sends a binary message to every member of a group, on every gateway. */
   protected final void publish(String group, Buffer data) {
-    publish(group, Op.BINARY, data, null);
-  }
-
-  EventBus bus() {
-    return vertx.eventBus();
-  }
-
-  Outbox outbox() {
-    return outbox;
-  }
-
-  /** Whether a gateway node reads batches (it announced {@code "batch": true}). */
-  boolean batches(String gateway) {
-    Directory.Entry entry = gateways == null ? null : gateways.get(gateway);
-    return entry != null && entry.announce().getBoolean(Announce.BATCH, false);
-  }
-
-  private void publish(String group, Op op, Object body, Session except) {
-    outbox.flush(); // what was sent to sessions before this publish must not be overtaken by it
-    DeliveryOptions options = new DeliveryOptions()
-      .addHeader(Headers.OP, op.wire())
-      .addHeader(Headers.GROUP, Addresses.group(name(), group));
-    if (except != null) {
-      options.addHeader(Headers.EXCEPT, except.id());
-    }
-    vertx.eventBus().publish(Addresses.GROUPS, body, options);
-  }
-
-  /** A gateway stopped heartbeating (killed): its sessions are gone, say so to the service. */
-  private void gatewayLost(Directory.Entry lost) {
-    if (!Announce.ROLE_GATEWAY.equals(lost.role())) {
-      return;
-    }
-    List<Session> gone = new ArrayList<>();
-    for (Session s : sessions.values()) {
-      if (s.gateway().equals(lost.address())) {
-        gone.add(s);
-      }
-    }
-    for (Session s : gone) {
-      try {
-        closed(s, 1006, "Gateway lost");
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, name() + ": onClose failed for " + s, e);
-      }
-    }
-    if (!gone.isEmpty()) {
-      LOG.log(System.Logger.Level.INFO, String.format("Service %s closed %d session(s) of lost gateway %s", name(),
-        gone.size(), lost.address()));
-    }
-  }
-
-  private void handleOpen(Message<?> msg) {
-    String id = msg.headers().get(Headers.SESSION);
-    String gateway = msg.headers().get(Headers.GATEWAY);
-    if (id == null || gateway == null) {
-      msg.fail(CloseCodes.PROTOCOL_ERROR, "open without " + Headers.SESSION + " or " + Headers.GATEWAY);
-      return;
-    }
-    JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
-    Session session = new Session(this, id, gateway, info, "true".equals(msg.headers().get(Headers.REBIND)));
-    sessions.put(id, session);
-    try {
-      onOpen(session);
-    } catch (RuntimeException e) {
-      sessions.remove(id);
-      session.markClosed();
-      LOG.log(System.Logger.Level.WARNING, name() + ": onOpen failed for " + session, e);
-      msg.fail(CloseCodes.INTERNAL_ERROR, "Service " + name() + " failed to open the session");
-      return;
-    }
-    outbox.flush(); // the greeting onOpen sent goes out before the reply that lets the client's frames in
-    msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
-  }
-
-  private void handleFrame(Message<Object> msg) {
-    MultiMap headers = msg.headers();
-    Op op = Op.of(headers.get(Headers.OP));
-    if (op == Op.OPEN) {
-      handleOpen(msg);
-      return;
-    }
-    if (op == Op.BATCH) {
-      Batch.read((Buffer) msg.body(), this::handleBatched);
-      return;
-    }
-    Session session = sessions.get(headers.get(Headers.SESSION));
-    if (session == null) {
-      return;
-    }
-    try {
-      if (op == Op.TEXT) {
-        String text = (String) msg.body();
-        if (admit(session, text.length())) {
-          onMessage(session, text);
-        }
-      } else if (op == Op.BINARY) {
-        Buffer data = (Buffer) msg.body();
-        if (admit(session, data.length())) {
-          onMessage(session, data);
-        }
-      } else if (op == Op.CLOSE) {
-        closed(session, parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
-      }
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, name() + ": " + op + " callback failed for " + session, e);
-    }
-  }
-
-  private void handleBatched(byte op, String sessionId, Buffer payload) {
-    Session session = sessions.get(sessionId);
-    if (session == null) {
-      return;
-    }
-    try {
-      switch (op) {
-        case Batch.TEXT:
-          String text = payload.toString(java.nio.charset.StandardCharsets.UTF_8);
-          if (admit(session, text.length())) {
-            onMessage(session, text);
-          }
-          break;
-        case Batch.BINARY:
-          if (admit(session, payload.length())) {
-            onMessage(session, payload.copy());
-          }
-          break;
-        case Batch.CLOSE:
-          closed(session, Batch.closeCode(payload), Batch.closeReason(payload));
-          break;
-        default:
-          LOG.log(System.Logger.Level.WARNING, name() + ": ignoring a batched frame with op " + op);
-      }
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, name() + ": callback failed for " + session, e);
-    }
-  }
-
-  /** The one place a session ends on the service side: forgotten, marked closed, then onClose. */
-  private void closed(Session session, int code, String reason) {
-    sessions.remove(session.id());
-    budgets.remove(session.id());
-    session.markClosed();
-    onClose(session, code, reason);
-  }
-
-  /** What one session sent in the current second, and whether it is already being closed. */
-  private static final class InboundBudget {
-    long windowStart = System.nanoTime();
-    int count;
-    boolean closing;
-  }
-
-  /**
-   * Whether a client message is within the service's {@code maxMessageSize} and
-   * {@code maxMessagesPerSecond}. If not, the session is closed (1009 or 1008) once, and this and
-   * its later messages are dropped until the close completes.
-   */
-  private boolean admit(Session session, int size) {
-    int maxSize = options.maxMessageSize();
-    int maxRate = options.maxMessagesPerSecond();
-    if (maxSize == 0 && maxRate == 0) {
-      return true;
-    }
-    InboundBudget budget = budgets.computeIfAbsent(session.id(), id -> new InboundBudget());
-    if (budget.closing) {
-      return false;
-    }
-    if (maxSize > 0 && size > maxSize) {
-      budget.closing = true;
-      session.close(CloseCodes.TOO_BIG, "Message too big for service " + name() + " (at most " + maxSize + ")");
-      return false;
-    }
-    if (maxRate > 0) {
-      long now = System.nanoTime();
-      if (now - budget.windowStart >= 1_000_000_000L) {
-        budget.windowStart = now;
-        budget.count = 0;
-      }
-      if (++budget.count > maxRate) {
-        budget.closing = true;
-        session.close(CloseCodes.POLICY_VIOLATION, "Too many messages for service " + name() + " (at most "
-          + maxRate + " a second)");
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int parseCode(String code) {
-    try {
-      return Integer.parseInt(code);
-    } catch (NumberFormatException e) {
-      return 1006;
-    }
+    runtime.publish(group, data, null);
   }
 }

@@ -1,17 +1,8 @@
 package io.switchboard.service;
 
-import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.Batch;
-import io.switchboard.protocol.Outbox;
-import io.switchboard.protocol.CloseCodes;
-import io.switchboard.protocol.Headers;
-import io.switchboard.protocol.Op;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
-import java.util.Collections;
-import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -22,167 +13,62 @@ import java.util.Set;
  * {@link ServiceVerticle#onClose(Session, int, String)}; after that every push is a no-op.
  * Use it from the service verticle's own context only.
  */
-public final class Session {
-
-  private final ServiceVerticle service;
-  private final String id;
-  private final String gateway;
-  private final JsonObject info;
-  private final Set<String> groups = new HashSet<>(4);
-  private final boolean rebind;
-  private boolean open = true;
-
-  Session(ServiceVerticle service, String id, String gateway, JsonObject info, boolean rebind) {
-    this.service = service;
-    this.id = id;
-    this.gateway = gateway;
-    this.info = info == null ? new JsonObject() : info;
-    this.rebind = rebind;
-  }
+public interface Session {
 
   /**
    * Whether this open is a failover: the session was bound to an instance that went away and
-   * the gateway re-opened it here (the service declared {@code "failover": "rebind"}).
+   * the gateway re-opened it here (the service declared {@link Failover#REBIND}).
    */
-  public boolean isRebind() {
-    return rebind;
-  }
+  boolean isRebind();
 
   /** The address of the gateway node that holds the socket. */
-  public String gateway() {
-    return gateway;
-  }
+  String gateway();
 
   /** The session id, unique in the cluster. */
-  public String id() {
-    return id;
-  }
+  String id();
 
   /** The request path the socket was opened on, e.g. {@code /chat}. */
-  public String path() {
-    return info.getString("path");
-  }
+  String path();
 
   /** The request's query string, or {@code null}. */
-  public String query() {
-    return info.getString("query");
-  }
+  String query();
 
   /** The client's address as the gateway saw it, {@code host:port}. */
-  public String remoteAddress() {
-    return info.getString("remoteAddress");
-  }
+  String remoteAddress();
 
   /** The request headers the gateway forwards ({@code forwardHeaders}), by lower-case name. */
-  public JsonObject headers() {
-    return info.getJsonObject("headers", new JsonObject());
-  }
+  JsonObject headers();
 
   /**
    * The verified JWT claims the client connected with (gateway {@code auth} on), or an empty
    * object when connections need no token.
    */
-  public JsonObject claims() {
-    return info.getJsonObject("claims", new JsonObject());
-  }
+  JsonObject claims();
 
   /** Whether the socket is still open, as far as this service knows. */
-  public boolean isOpen() {
-    return open;
-  }
+  boolean isOpen();
 
   /** Sends a text message to the client. */
-  public void send(String text) {
-    push(Op.TEXT, text, null);
-  }
+  void send(String text);
 
   /** Sends a binary message to the client. */
-  public void send(Buffer data) {
-    push(Op.BINARY, data, null);
-  }
+  void send(Buffer data);
 
   /** Closes the socket normally (1000). */
-  public void close() {
-    close(CloseCodes.NORMAL, "");
-  }
+  void close();
 
   /**
    * Closes the socket with a close code and a reason (at most 123 UTF-8 bytes; longer ones are
    * cut). {@link ServiceVerticle#onClose} follows once the socket is closed.
    */
-  public void close(int code, String reason) {
-    push(Op.CLOSE, null, new DeliveryOptions()
-      .addHeader(Headers.CODE, Integer.toString(code))
-      .addHeader(Headers.REASON, reason == null ? "" : reason));
-  }
+  void close(int code, String reason);
 
   /** Adds the session to a group of this service; {@link ServiceVerticle#publish} reaches it. */
-  public void join(String group) {
-    if (open && groups.add(group)) {
-      push(Op.JOIN, null, groupHeader(group));
-    }
-  }
+  void join(String group);
 
   /** Removes the session from a group. */
-  public void leave(String group) {
-    if (open && groups.remove(group)) {
-      push(Op.LEAVE, null, groupHeader(group));
-    }
-  }
+  void leave(String group);
 
   /** The groups this session is in. */
-  public Set<String> groups() {
-    return Collections.unmodifiableSet(groups);
-  }
-
-  @Override
-  public String toString() {
-    return "Session[" + id + " " + path() + " from " + remoteAddress() + "]";
-  }
-
-  private void batch(Op op, Object body, DeliveryOptions options) {
-    Outbox outbox = service.outbox();
-    switch (op) {
-      case TEXT:
-        outbox.add(gateway, Batch.TEXT, id, Buffer.buffer((String) body));
-        break;
-      case BINARY:
-        outbox.add(gateway, Batch.BINARY, id, (Buffer) body);
-        break;
-      case CLOSE:
-        outbox.addClose(gateway, id, Integer.parseInt(options.getHeaders().get(Headers.CODE)),
-          options.getHeaders().get(Headers.REASON));
-        break;
-      case JOIN:
-        outbox.add(gateway, Batch.JOIN, id, Buffer.buffer(options.getHeaders().get(Headers.GROUP)));
-        break;
-      case LEAVE:
-        outbox.add(gateway, Batch.LEAVE, id, Buffer.buffer(options.getHeaders().get(Headers.GROUP)));
-        break;
-      default:
-        throw new IllegalArgumentException("not a session push: " + op);
-    }
-  }
-
-  void markClosed() {
-    open = false;
-    groups.clear();
-  }
-
-  private DeliveryOptions groupHeader(String group) {
-    return new DeliveryOptions().addHeader(Headers.GROUP, Addresses.group(service.name(), group));
-  }
-
-  private void push(Op op, Object body, DeliveryOptions options) {
-    if (!open) {
-      return;
-    }
-    if (service.batches(gateway)) {
-      batch(op, body, options);
-      return;
-    }
-    DeliveryOptions o = options == null ? new DeliveryOptions() : options;
-    o.addHeader(Headers.OP, op.wire()).addHeader(Headers.SESSION, id);
-    service.bus().send(gateway, body, o);
-  }
+  Set<String> groups();
 }

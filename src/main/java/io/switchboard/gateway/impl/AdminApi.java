@@ -30,7 +30,7 @@ import java.util.Set;
  *   <li>{@code GET /admin/services}: each service's paths, instances and live session counts.</li>
  *   <li>{@code POST /admin/deployments} {@code {"verticle", "config", "instances", "node"}} → 201 {@code {"id"}};
  *       403 when the chosen service host's {@code allowedVerticles} do not allow the class (the host
- *       decides: see {@link io.switchboard.service.ServiceHost}), 400 for an unknown class or a bad config.</li>
+ *       decides: see {@link io.switchboard.host.ServiceHost}), 400 for an unknown class or a bad config.</li>
  *   <li>{@code DELETE /admin/deployments/<id>} → 204; the instances drain as on SIGTERM.</li>
  * </ul>
  */
@@ -82,7 +82,7 @@ public final class AdminApi {
         node.getJsonArray("roles").add(role);
       }
       node.getJsonArray("addresses").add(e.address());
-      node.put("uptimeMs", Math.max(node.getLong("uptimeMs"), e.announce().getLong(Announce.UPTIME_MS, 0L)));
+      node.put("uptimeMs", Math.max(node.getLong("uptimeMs"), e.uptimeMs()));
     }
     json(ctx, 200, new JsonArray(new java.util.ArrayList<>(nodes.values())));
   }
@@ -95,9 +95,9 @@ public final class AdminApi {
       if (e.role().equals(Announce.ROLE_SERVICE) && e.service() != null) {
         paths.computeIfAbsent(e.service(), s -> new LinkedHashSet<>()).addAll(e.paths());
         JsonObject service = services.computeIfAbsent(e.service(), this::emptyService);
-        int sessions = e.announce().getInteger(Announce.SESSIONS, 0);
+        int sessions = e.sessions();
         service.getJsonArray("instances").add(new JsonObject().put("id", e.address()).put("node", e.node())
-          .put("sessions", sessions).put("failover", e.failover()));
+          .put("sessions", sessions).put("failover", e.failover().wire()));
         service.put("sessions", service.getInteger("sessions") + sessions);
       }
     }
@@ -143,7 +143,7 @@ public final class AdminApi {
         error(ctx, 404, "no service host on node " + node + " (GET /admin/nodes lists them)");
       } else {
         error(ctx, 503, "no service host is running; start one with: "
-          + "launcher/vertx run io.switchboard.service.ServiceHost -conf conf/services.json -cluster");
+          + "launcher/vertx run io.switchboard.host.ServiceHost -conf conf/services.json -cluster");
       }
       return;
     }
@@ -177,8 +177,8 @@ public final class AdminApi {
     Directory.Entry best = null;
     for (Directory.Entry e : directory.entries()) {
       if (e.role().equals(Announce.ROLE_HOST) && (node == null || node.equals(e.node()))) {
-        int load = e.announce().getJsonArray(Announce.DEPLOYMENTS, new JsonArray()).size();
-        if (best == null || load < best.announce().getJsonArray(Announce.DEPLOYMENTS, new JsonArray()).size()) {
+        int load = e.deployments().size();
+        if (best == null || load < best.deployments().size()) {
           best = e;
         }
       }

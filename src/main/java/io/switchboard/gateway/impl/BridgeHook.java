@@ -124,11 +124,6 @@ final class BridgeHook implements Handler<BridgeEvent> {
     sockets.clear();
   }
 
-  /** Live bridge sockets on this node. */
-  int size() {
-    return sockets.size();
-  }
-
   private boolean accept(SockJSSocket socket) {
     if (token != null) {
       List<String> given = new QueryStringDecoder(socket.uri()).parameters().get(TOKEN);

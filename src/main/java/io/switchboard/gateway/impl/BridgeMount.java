@@ -68,11 +68,6 @@ public final class BridgeMount {
     hook.closeAll();
   }
 
-  /** Live bridge sockets on this node; read it on the node's event loop. */
-  public int socketCount() {
-    return hook.size();
-  }
-
   private static List<PermittedOptions> permitted(List<BridgeOptions.Permission> permissions) {
     return permissions.stream().map(p -> new PermittedOptions()
       .setAddress(p.address())

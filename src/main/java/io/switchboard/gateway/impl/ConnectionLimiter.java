@@ -61,9 +61,4 @@ public final class ConnectionLimiter implements Shareable {
       handlersPerIp.computeIfPresent(ip, (k, c) -> c.addAndGet(-n) <= 0 ? null : c);
     }
   }
-
-  /** Connections held in this JVM. */
-  public int total() {
-    return total.get();
-  }
 }

@@ -1,10 +1,10 @@
 package io.switchboard.gateway.impl;
 
 import io.switchboard.protocol.Addresses;
-import io.switchboard.protocol.Batch;
-import io.switchboard.protocol.CloseCodes;
+import io.switchboard.protocol.Close;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
+import io.switchboard.protocol.PeerReader;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -13,11 +13,11 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.switchboard.registry.Announce;
+import io.switchboard.service.Failover;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Service to gateway: pushes to one session through this node's address, and group messages
@@ -32,6 +32,8 @@ public final class GatewayInbox {
   private final String address;
   private final SessionRegistry registry;
   private final SessionManager sessions;
+  /** The instance that sent the push being read ({@link Headers#INSTANCE}), or null; set only while it is read. */
+  private String sender;
   private MessageConsumer<Object> nodeConsumer;
   private MessageConsumer<Object> groupConsumer;
 
@@ -54,41 +56,52 @@ public final class GatewayInbox {
   }
 
   private void onCommand(Message<Object> msg) {
-    MultiMap headers = msg.headers();
-    if (Op.DRAIN.wire().equals(headers.get(Headers.OP))) {
+    if (Op.DRAIN.wire().equals(msg.headers().get(Headers.OP))) {
       drain(msg);
       return;
     }
-    if (Op.BATCH.wire().equals(headers.get(Headers.OP))) {
-      String from = headers.get(Headers.INSTANCE);
-      Batch.read((Buffer) msg.body(), (op, sessionId, payload) -> onBatched(op, sessionId, payload, from));
-      return;
+    sender = msg.headers().get(Headers.INSTANCE);
+    try {
+      if (!PeerReader.read(msg, pushes)) {
+        LOG.log(System.Logger.Level.WARNING, "Ignoring a push with op " + msg.headers().get(Headers.OP));
+      }
+    } finally {
+      sender = null;
     }
-    GatewaySession session = registry.get(headers.get(Headers.SESSION));
-    if (session == null || session.closed) {
-      return; // closed meanwhile: the service hears of it through the close event
+  }
+
+  /** A push to one of this node's sessions; one closed meanwhile is skipped (its service hears of the close). */
+  private final PeerReader.Receiver pushes = new PeerReader.Receiver() {
+    @Override
+    public void text(String sessionId, String text) {
+      to(sessionId, session -> sessions.write(session, text));
     }
-    Op op = Op.of(headers.get(Headers.OP));
-    if (op == null) {
-      LOG.log(System.Logger.Level.WARNING, "Ignoring a push with unknown op " + headers.get(Headers.OP));
-      return;
+
+    @Override
+    public void binary(String sessionId, Buffer data) {
+      to(sessionId, session -> sessions.write(session, data));
     }
-    switch (op) {
-      case TEXT:
-      case BINARY:
-        sessions.write(session, msg.body());
-        break;
-      case CLOSE:
-        sessions.closeSession(session, (short) parseCode(headers.get(Headers.CODE)), headers.get(Headers.REASON));
-        break;
-      case JOIN:
-        registry.join(session, headers.get(Headers.GROUP));
-        break;
-      case LEAVE:
-        registry.leave(session, headers.get(Headers.GROUP));
-        break;
-      default:
-        LOG.log(System.Logger.Level.WARNING, "Ignoring a push with op " + op);
+
+    @Override
+    public void close(String sessionId, Close close) {
+      to(sessionId, session -> sessions.closeSession(session, close.sendableCode(), close.reason()));
+    }
+
+    @Override
+    public void join(String sessionId, String group) {
+      to(sessionId, session -> registry.join(session, group));
+    }
+
+    @Override
+    public void leave(String sessionId, String group) {
+      to(sessionId, session -> registry.leave(session, group));
+    }
+  };
+
+  private void to(String sessionId, Consumer<GatewaySession> push) {
+    GatewaySession session = registry.get(sessionId);
+    if (session != null && !session.closed && !movedAway(session, sender)) {
+      push.accept(session);
     }
   }
 
@@ -118,48 +131,11 @@ public final class GatewayInbox {
     sessions.countFanout(delivered);
   }
 
-  private void onBatched(byte op, String sessionId, Buffer payload, String from) {
-    GatewaySession session = registry.get(sessionId);
-    if (session == null || session.closed || movedAway(session, from)) {
-      return;
-    }
-    switch (op) {
-      case Batch.TEXT:
-        sessions.write(session, payload.toString(StandardCharsets.UTF_8));
-        break;
-      case Batch.BINARY:
-        sessions.write(session, payload.copy());
-        break;
-      case Batch.CLOSE:
-        int code = Batch.closeCode(payload);
-        sessions.closeSession(session, (short) (CloseCodes.isSendable(code) ? code : CloseCodes.NORMAL),
-          Batch.closeReason(payload));
-        break;
-      case Batch.JOIN:
-        registry.join(session, payload.toString(StandardCharsets.UTF_8));
-        break;
-      case Batch.LEAVE:
-        registry.leave(session, payload.toString(StandardCharsets.UTF_8));
-        break;
-      default:
-        LOG.log(System.Logger.Level.WARNING, "Ignoring a batched push with op " + op);
-    }
-  }
-
   private void drain(Message<Object> msg) {
     JsonObject body = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
     List<String> ids = new ArrayList<>();
     body.getJsonArray("sessions", new JsonArray()).forEach(id -> ids.add(String.valueOf(id)));
-    sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Announce.FAILOVER_REBIND.equals(body.getString("failover")));
+    sessions.drain(msg.headers().get(Headers.INSTANCE), ids, Failover.of(body.getString("failover")) == Failover.REBIND);
     msg.reply(null);
-  }
-
-  private static int parseCode(String code) {
-    try {
-      int c = Integer.parseInt(code);
-      return CloseCodes.isSendable(c) ? c : CloseCodes.NORMAL;
-    } catch (NumberFormatException e) {
-      return CloseCodes.NORMAL;
-    }
   }
 }

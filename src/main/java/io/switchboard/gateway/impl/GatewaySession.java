@@ -30,6 +30,8 @@ final class GatewaySession {
   String instance;
   /** Whether the bound instance takes batches (it announced {@code "batch": true}). */
   boolean batched;
+  /** The writer to {@link #instance} (see ServiceRelay), or null before the first message. */
+  io.switchboard.protocol.PeerLink link;
   /** The gateway started closing it: nothing more is written. */
   boolean closing;
   boolean closed;

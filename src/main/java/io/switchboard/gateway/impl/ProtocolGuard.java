@@ -7,6 +7,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.protocol.Close;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
@@ -119,7 +120,7 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
       return;
     }
     sentCode = code;
-    sentReason = SessionManager.truncateReason(reason);
+    sentReason = Close.truncate(reason);
     ctx.writeAndFlush(new CloseWebSocketFrame(code, sentReason)).addListener(done -> {
       if (done.isSuccess() && channel instanceof DuplexChannel) {
         ((DuplexChannel) channel).shutdownOutput();

@@ -1,9 +1,10 @@
 package io.switchboard.gateway.impl;
 
-import io.switchboard.protocol.Batch;
+import io.switchboard.protocol.Close;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Outbox;
 import io.switchboard.protocol.Op;
+import io.switchboard.protocol.PeerLink;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -44,33 +45,22 @@ final class ServiceRelay {
 
   /** A text message; {@code utf8} is its bytes when at hand (saves encoding it again for a batch). */
   void text(GatewaySession session, String text, Buffer utf8) {
-    if (session.batched) {
-      outbox.add(session.instance, Batch.TEXT, session.id, utf8 != null ? utf8 : Buffer.buffer(text));
-    } else {
-      bus.send(session.instance, text, frame(Op.TEXT, session));
-    }
+    link(session).text(session.id, text, utf8);
   }
 
   void binary(GatewaySession session, Buffer data) {
-    if (session.batched) {
-      outbox.add(session.instance, Batch.BINARY, session.id, data);
-    } else {
-      bus.send(session.instance, data, frame(Op.BINARY, session));
-    }
+    link(session).binary(session.id, data);
   }
 
   void close(GatewaySession session, int code, String reason) {
-    if (session.batched) {
-      outbox.addClose(session.instance, session.id, code, reason);
-      return;
-    }
-    DeliveryOptions options = frame(Op.CLOSE, session)
-      .addHeader(Headers.CODE, Integer.toString(code))
-      .addHeader(Headers.REASON, reason == null ? "" : reason);
-    bus.send(session.instance, null, options);
+    link(session).close(session.id, new Close(code, reason));
   }
 
-  private static DeliveryOptions frame(Op op, GatewaySession session) {
-    return new DeliveryOptions().addHeader(Headers.OP, op.wire()).addHeader(Headers.SESSION, session.id);
+  /** The writer to the session's instance, in the encoding that instance reads. */
+  private PeerLink link(GatewaySession session) {
+    if (session.link == null || !session.link.address().equals(session.instance)) {
+      session.link = new PeerLink(bus, outbox, session.instance, () -> session.batched);
+    }
+    return session.link;
   }
 }

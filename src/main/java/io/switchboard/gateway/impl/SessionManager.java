@@ -1,8 +1,9 @@
 package io.switchboard.gateway.impl;
 
+import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
-import io.switchboard.registry.Announce;
 import io.switchboard.registry.Directory;
+import io.switchboard.service.Failover;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.gateway.GatewayOptions;
@@ -40,7 +41,6 @@ import java.util.Set;
 public final class SessionManager {
 
   private static final System.Logger LOG = System.getLogger(SessionManager.class.getName());
-  private static final int MAX_REASON_BYTES = 123;
   /** How long a close may take before the gateway drops the connection. */
   private static final long FORCE_CLOSE_MS = 3000;
   /** How far back a rebind session's messages are kept for a replay after its instance is lost. */
@@ -132,7 +132,7 @@ public final class SessionManager {
 
   /** An instance stopped heartbeating: handle each of its sessions as its service declared. */
   public void instanceLost(Directory.Entry instance) {
-    boolean rebind = Announce.FAILOVER_REBIND.equals(instance.failover());
+    boolean rebind = instance.failover() == Failover.REBIND;
     // the instance may have died any time after it sent its last heartbeat
     long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
     int handled = 0;
@@ -178,11 +178,6 @@ public final class SessionManager {
     metrics.fanout(deliveries);
   }
 
-  /** Sessions this node has bound to each instance. */
-  public Map<String, Integer> boundCounts() {
-    return boundCount;
-  }
-
   /** Writes a push to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
   void write(GatewaySession session, Object message) {
     if (session.closing || session.closed) {
@@ -223,7 +218,7 @@ public final class SessionManager {
   void closeSession(GatewaySession session, short code, String reason) {
     if (!session.closing && !session.closed) {
       session.closing = true;
-      session.ws.close(code, truncateReason(reason));
+      session.ws.close(code, Close.truncate(reason));
       forceCloseLater(session);
     }
   }
@@ -400,8 +395,8 @@ public final class SessionManager {
       return;
     }
     Directory.Entry bound = directory.get(instance);
-    boolean rebindService = bound != null && Announce.FAILOVER_REBIND.equals(bound.failover());
-    session.batched = bound != null && bound.announce().getBoolean(Announce.BATCH, false);
+    boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
+    session.batched = bound != null && bound.batches();
     session.recent = rebindService ? new ArrayDeque<>() : null;
     session.recentBytes = 0;
     session.lastEvictedAt = Long.MIN_VALUE;
@@ -490,21 +485,5 @@ public final class SessionManager {
   private static int closeCode(ServerWebSocket ws) {
     Short code = ws.closeStatusCode();
     return code == null ? 1006 : code;
-  }
-
-  /** A close reason cut to the 123 bytes a close frame can carry. */
-  static String truncateReason(String reason) {
-    if (reason == null) {
-      return "";
-    }
-    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= MAX_REASON_BYTES) {
-      return reason;
-    }
-    String cut = new String(bytes, 0, MAX_REASON_BYTES, StandardCharsets.UTF_8);
-    while (cut.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES || cut.endsWith("\uFFFD")) {
-      cut = cut.substring(0, cut.length() - 1);
-    }
-    return cut;
   }
 }

@@ -60,11 +60,6 @@ public final class SessionRegistry {
     return sessions.size();
   }
 
-  /** Groups with at least one member on this node. */
-  public int groupCount() {
-    return groups.size();
-  }
-
   private void removeMember(String group, GatewaySession session) {
     Set<GatewaySession> members = groups.get(group);
     if (members != null && members.remove(session) && members.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.impl;
 
+import io.switchboard.gateway.GatewayOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -26,17 +27,17 @@ public final class TokenCheck {
   private final JWTAuth jwt;
   private final boolean requireExp;
 
-  public TokenCheck(Vertx vertx, JsonObject settings) {
-    this.requireExp = settings.getBoolean("requireExp", true);
+  public TokenCheck(Vertx vertx, GatewayOptions.Jwt settings) {
+    this.requireExp = settings.requireExp();
     JWTOptions verify = new JWTOptions();
-    if (settings.getString("issuer") != null) {
-      verify.setIssuer(settings.getString("issuer"));
+    if (settings.issuer() != null) {
+      verify.setIssuer(settings.issuer());
     }
-    if (settings.getString("audience") != null) {
-      verify.addAudience(settings.getString("audience"));
+    if (settings.audience() != null) {
+      verify.addAudience(settings.audience());
     }
     this.jwt = JWTAuth.create(vertx, new JWTAuthOptions().setJWTOptions(verify).addPubSecKey(new PubSecKeyOptions()
-      .setAlgorithm(settings.getString("algorithm")).setBuffer(settings.getString("key"))));
+      .setAlgorithm(settings.algorithm()).setBuffer(settings.key())));
   }
 
   /**

@@ -1,8 +1,6 @@
-package io.switchboard;
+package io.switchboard.registry;
 
 import io.switchboard.protocol.Addresses;
-import io.switchboard.registry.Announce;
-import io.switchboard.registry.Directory;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -83,7 +81,7 @@ class DirectoryTest {
     onLoop(() -> {
       assertEquals("1@real", directory.get(GW).node());
       assertEquals(1000, directory.get(GW).heartbeatMs());
-      assertEquals(0, directory.get(GW).announce().getInteger("sessions"));
+      assertEquals(0, directory.get(GW).sessions());
       assertEquals("chat", directory.get(CHAT).service());
       assertEquals("chat", directory.serviceForPath("/chat"));
       assertNull(directory.get(Addresses.serviceInstance("chat", "new")), "a 1 ms heartbeat is not believed");
@@ -110,6 +108,30 @@ class DirectoryTest {
       assertNotNull(directory.get(CHAT));
       return null;
     });
+  }
+
+  @Test
+  @DisplayName("drops an entry after four missed heartbeats, reports it lost once and unroutes its paths; a live one stays")
+  void sweep() throws Exception {
+    publish(gateway("1@real", 1000));
+    publish(chat("1@real", 50, "/chat"));
+    awaitTrue(() -> directory.get(GW) != null && directory.get(CHAT) != null);
+    // the gateway keeps heartbeating, the chat instance (50 ms heartbeat) falls silent
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (!onLoop(() -> directory.get(CHAT) == null)) {
+      assertTrue(System.nanoTime() < deadline, "the silent instance was never swept");
+      publish(gateway("1@real", 1000));
+      Thread.sleep(50); // the live gateway's heartbeats (not a wait for a condition)
+    }
+    awaitTrue(() -> lost.contains(CHAT));
+    onLoop(() -> {
+      assertNull(directory.get(CHAT));
+      assertNull(directory.serviceForPath("/chat"), "a lost instance's path is no longer routed");
+      assertTrue(directory.instances("chat").isEmpty());
+      assertNotNull(directory.get(GW), "a heartbeating entry is never swept");
+      return null;
+    });
+    assertEquals(List.of(CHAT), lost, "reported once, and only the silent entry");
   }
 
   /** Runs on the directory's event loop (it is confined there) and returns the result. */

@@ -31,7 +31,7 @@ final class Fleet implements AutoCloseable {
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   static final String HOST = "127.0.0.1";
   static final String GATEWAY = "io.switchboard.gateway.GatewayVerticle";
-  static final String SERVICE_HOST = "io.switchboard.service.ServiceHost";
+  static final String SERVICE_HOST = "io.switchboard.host.ServiceHost";
   static final String ECHO_SERVICE = "io.switchboard.demo.EchoService";
 
   private final JvmCommand jvm;

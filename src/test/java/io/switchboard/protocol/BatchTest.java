@@ -1,7 +1,5 @@
-package io.switchboard;
+package io.switchboard.protocol;
 
-import io.switchboard.protocol.Batch;
-import io.switchboard.protocol.Outbox;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -25,16 +23,17 @@ class BatchTest {
   @DisplayName("reads back every record, in order, with its op, session and payload")
   void roundTrip() {
     Buffer batch = Buffer.buffer();
-    Batch.append(batch, Batch.TEXT, "n1.0", "héllo ✓");
-    Batch.append(batch, Batch.BINARY, "n1.1", Buffer.buffer(new byte[]{0, (byte) 255, 7}));
-    Batch.appendClose(batch, "n1.2", 4001, "bye now");
-    Batch.append(batch, Batch.JOIN, "n1.0", "chat/room:lobby");
-    Batch.append(batch, Batch.TEXT, "n1.3", "");
+    Batch.append(batch, Op.TEXT, "n1.0", Buffer.buffer("héllo ✓"));
+    Batch.append(batch, Op.BINARY, "n1.1", Buffer.buffer(new byte[]{0, (byte) 255, 7}));
+    Batch.append(batch, Op.CLOSE, "n1.2", new Close(4001, "bye now").toPayload());
+    Batch.append(batch, Op.JOIN, "n1.0", Buffer.buffer("chat/room:lobby"));
+    Batch.append(batch, Op.TEXT, "n1.3", Buffer.buffer());
     List<String> read = new ArrayList<>();
-    Batch.read(batch, (op, sid, payload) -> read.add(op + " " + sid + " " + (op == Batch.CLOSE
-      ? Batch.closeCode(payload) + ":" + Batch.closeReason(payload)
-      : op == Batch.BINARY ? payload.getByte(1) + "/" + payload.length() : payload.toString())));
-    assertEquals(List.of("1 n1.0 héllo ✓", "2 n1.1 -1/3", "3 n1.2 4001:bye now", "4 n1.0 chat/room:lobby", "1 n1.3 "), read);
+    Batch.read(batch, (op, sid, payload) -> read.add(op + " " + sid + " " + (op == Op.CLOSE
+      ? Close.fromPayload(payload)
+      : op == Op.BINARY ? payload.getByte(1) + "/" + payload.length() : payload.toString())));
+    assertEquals(List.of("TEXT n1.0 héllo ✓", "BINARY n1.1 -1/3", "CLOSE n1.2 Close[code=4001, reason=bye now]",
+      "JOIN n1.0 chat/room:lobby", "TEXT n1.3 "), read);
   }
 
   @Test
@@ -55,9 +54,9 @@ class BatchTest {
       context.runOnContext(v -> {
         Outbox outbox = new Outbox(vertx.eventBus(), context);
         for (int i = 0; i < 10; i++) {
-          outbox.add("peer.a", Batch.BINARY, "a" + i, tenKb);
+          outbox.add("peer.a", Op.BINARY, "a" + i, tenKb);
         }
-        outbox.add("peer.b", Batch.TEXT, "b0", Buffer.buffer("small"));
+        outbox.add("peer.b", Op.TEXT, "b0", Buffer.buffer("small"));
       });
       List<String> got = new ArrayList<>();
       for (int i = 0; i < 3; i++) {

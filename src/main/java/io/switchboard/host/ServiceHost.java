@@ -1,4 +1,4 @@
-package io.switchboard.service;
+package io.switchboard.host;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -9,6 +9,7 @@ import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
 import io.switchboard.registry.Announce;
 import io.switchboard.registry.Announcer;
+import io.switchboard.service.ServiceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -46,13 +47,11 @@ import java.util.UUID;
  * listed by exact name) are refused with {@link #FAILURE_FORBIDDEN}. The entries of
  * {@code services} are the operator's own and are not checked.
  *
- * <pre>launcher/vertx run io.switchboard.service.ServiceHost -conf conf/services.json -cluster</pre>
+ * <pre>launcher/vertx run io.switchboard.host.ServiceHost -conf conf/services.json -cluster</pre>
  */
 public class ServiceHost extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(ServiceHost.class.getName());
-  /** How often the host announces itself (the admin API lists hosts from these). */
-  public static final long DEFAULT_HEARTBEAT_MS = 1000;
   /** Failure code of a deploy command the host refuses: the admin API answers it as 400. */
   public static final int FAILURE_BAD_REQUEST = 400;
   /** Failure code of a deploy the host's {@code allowedVerticles} do not allow: the admin API answers 403. */
@@ -93,8 +92,8 @@ public class ServiceHost extends VerticleBase {
     }
     String address = Addresses.host(UUID.randomUUID().toString().substring(0, 8));
     MessageConsumer<JsonObject> commands = vertx.eventBus().consumer(address, this::onCommand);
-    announcer = new Announcer(vertx, DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_HOST, address,
-      DEFAULT_HEARTBEAT_MS).put(Announce.DEPLOYMENTS, new JsonArray(new ArrayList<>(deployments.values()))));
+    announcer = new Announcer(vertx, Announce.DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_HOST, address,
+      Announce.DEFAULT_HEARTBEAT_MS).put(Announce.DEPLOYMENTS, new JsonArray(new ArrayList<>(deployments.values()))));
     return Future.all(initial)
       .compose(v -> commands.completion())
       .compose(v -> announcer.start())

@@ -54,9 +54,21 @@ record JvmCommand(Path root, Path launcherScript, String classpath) {
     return cmd;
   }
 
+  /** Where the bench's own classes are (target/switchboard-bench.jar when run by launcher/bench). */
+  static String benchJar() {
+    try {
+      return Path.of(JvmCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot locate the bench's classes", e);
+    }
+  }
+
   /** The environment of {@link #command}. */
   void environment(Map<String, String> env, Path clusterConfig, String extraJavaOpts) {
     env.put("SWITCHBOARD_SKIP_BUILD", "1"); // launcher/bench built it
+    if (launcherScript != null) {
+      env.put("SWITCHBOARD_EXTRA_CLASSPATH", benchJar()); // the bench's verticles (bare, naive, room)
+    }
     if (clusterConfig != null) {
       env.put("SWITCHBOARD_CLUSTER_CONFIG", clusterConfig.toString());
     }

@@ -1,4 +1,4 @@
-package io.switchboard.service;
+package io.switchboard.host;
 
 import java.util.List;
 import java.util.Set;

@@ -1,0 +1,87 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * Writes session messages to one peer (a gateway node or a service instance) in the encoding the
+ * peer reads: records of a {@link Batch}, through the context's {@link Outbox}, to a peer that
+ * announced {@code "batch": true}; otherwise one event-bus message each, with the {@link Headers}
+ * of docs/protocol.md (what the Python SDK reads). The one encoder of session messages;
+ * {@link PeerReader} is its decoder. Confined to the outbox's context.
+ */
+public final class PeerLink {
+
+  private final EventBus bus;
+  private final Outbox outbox;
+  private final String address;
+  private final BooleanSupplier batched;
+
+  /**
+   * @param batched whether the peer reads batches now (asked at each write: a peer's announce may
+   *                arrive after the first messages to it)
+   */
+  public PeerLink(EventBus bus, Outbox outbox, String address, BooleanSupplier batched) {
+    this.bus = bus;
+    this.outbox = outbox;
+    this.address = address;
+    this.batched = batched;
+  }
+
+  /** The peer's address. */
+  public String address() {
+    return address;
+  }
+
+  /** A text message; {@code utf8} is its bytes when at hand (saves encoding it again for a batch), else {@code null}. */
+  public void text(String sessionId, String text, Buffer utf8) {
+    if (batched.getAsBoolean()) {
+      outbox.add(address, Op.TEXT, sessionId, utf8 != null ? utf8 : Buffer.buffer(text));
+    } else {
+      send(Op.TEXT, sessionId, text, new DeliveryOptions());
+    }
+  }
+
+  /** A binary message. */
+  public void binary(String sessionId, Buffer data) {
+    if (batched.getAsBoolean()) {
+      outbox.add(address, Op.BINARY, sessionId, data);
+    } else {
+      send(Op.BINARY, sessionId, data, new DeliveryOptions());
+    }
+  }
+
+  /** The session's close. */
+  public void close(String sessionId, Close close) {
+    if (batched.getAsBoolean()) {
+      outbox.add(address, Op.CLOSE, sessionId, close.toPayload());
+    } else {
+      send(Op.CLOSE, sessionId, null, close.addTo(new DeliveryOptions()));
+    }
+  }
+
+  /** Adds the session to a group ({@link Addresses#group qualified} name). */
+  public void join(String sessionId, String group) {
+    group(Op.JOIN, sessionId, group);
+  }
+
+  /** Removes the session from a group ({@link Addresses#group qualified} name). */
+  public void leave(String sessionId, String group) {
+    group(Op.LEAVE, sessionId, group);
+  }
+
+  private void group(Op op, String sessionId, String group) {
+    if (batched.getAsBoolean()) {
+      outbox.add(address, op, sessionId, Buffer.buffer(group));
+    } else {
+      send(op, sessionId, null, new DeliveryOptions().addHeader(Headers.GROUP, group));
+    }
+  }
+
+  private void send(Op op, String sessionId, Object body, DeliveryOptions options) {
+    bus.send(address, body, options.addHeader(Headers.OP, op.wire()).addHeader(Headers.SESSION, sessionId));
+  }
+}

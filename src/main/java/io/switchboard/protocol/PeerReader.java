@@ -1,0 +1,96 @@
+package io.switchboard.protocol;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads session messages in both encodings {@link PeerLink} writes (one per message with
+ * {@link Headers}, or a {@link Batch}) into one {@link Receiver}: the one decoder of session
+ * messages, used by the gateway and the service runtime alike.
+ */
+public final class PeerReader {
+
+  private static final System.Logger LOG = System.getLogger(PeerReader.class.getName());
+
+  /** What a peer does with each session message; the session may be unknown to it (closed meanwhile). */
+  public interface Receiver {
+    void text(String sessionId, String text);
+
+    void binary(String sessionId, Buffer data);
+
+    void close(String sessionId, Close close);
+
+    /** A group join ({@link Addresses#group qualified} name); only a gateway receives it. */
+    default void join(String sessionId, String group) {
+      LOG.log(System.Logger.Level.WARNING, "Ignoring a join for session " + sessionId);
+    }
+
+    /** A group leave; only a gateway receives it. */
+    default void leave(String sessionId, String group) {
+      LOG.log(System.Logger.Level.WARNING, "Ignoring a leave for session " + sessionId);
+    }
+  }
+
+  private PeerReader() {
+  }
+
+  /**
+   * Decodes {@code msg} if it is a session message or a batch of them, and says whether it was;
+   * any other op (open, drain...) is left to the caller.
+   */
+  public static boolean read(Message<?> msg, Receiver receiver) {
+    MultiMap headers = msg.headers();
+    Op op = Op.of(headers.get(Headers.OP));
+    if (op == Op.BATCH) {
+      if (msg.body() instanceof Buffer) {
+        Batch.read((Buffer) msg.body(), (recordOp, sid, payload) -> dispatch(recordOp, sid, null, payload, null, receiver));
+      }
+      return true;
+    }
+    if (op == null || !op.isSessionMessage()) {
+      return false;
+    }
+    dispatch(op, headers.get(Headers.SESSION), headers, null, msg.body(), receiver);
+    return true;
+  }
+
+  /** One session message: from a batch record ({@code payload}) or from a single message ({@code headers}, {@code body}). */
+  private static void dispatch(Op op, String sid, MultiMap headers, Buffer payload, Object body, Receiver receiver) {
+    if (op == null || sid == null) {
+      LOG.log(System.Logger.Level.WARNING, "Ignoring a session message with an unknown op or no session");
+      return;
+    }
+    switch (op) {
+      case TEXT:
+      case BINARY:
+        if (payload != null) {
+          if (op == Op.TEXT) {
+            receiver.text(sid, payload.toString(StandardCharsets.UTF_8));
+          } else {
+            receiver.binary(sid, payload.copy());
+          }
+        } else if (body instanceof String) {
+          receiver.text(sid, (String) body);
+        } else if (body instanceof Buffer) {
+          receiver.binary(sid, (Buffer) body);
+        } else {
+          LOG.log(System.Logger.Level.WARNING, "Ignoring a " + op.wire() + " message whose body is neither text nor binary");
+        }
+        break;
+      case CLOSE:
+        receiver.close(sid, payload != null ? Close.fromPayload(payload) : Close.fromHeaders(headers));
+        break;
+      case JOIN:
+        receiver.join(sid, payload != null ? payload.toString(StandardCharsets.UTF_8) : headers.get(Headers.GROUP));
+        break;
+      case LEAVE:
+        receiver.leave(sid, payload != null ? payload.toString(StandardCharsets.UTF_8) : headers.get(Headers.GROUP));
+        break;
+      default:
+        LOG.log(System.Logger.Level.WARNING, "Ignoring a session message with op " + op);
+    }
+  }
+}

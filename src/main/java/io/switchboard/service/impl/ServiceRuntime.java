@@ -1,0 +1,249 @@
+package io.switchboard.service.impl;
+
+import io.switchboard.protocol.Addresses;
+import io.switchboard.protocol.Close;
+import io.switchboard.protocol.CloseCodes;
+import io.switchboard.protocol.Headers;
+import io.switchboard.protocol.Op;
+import io.switchboard.protocol.Outbox;
+import io.switchboard.protocol.PeerLink;
+import io.switchboard.protocol.PeerReader;
+import io.switchboard.registry.Announce;
+import io.switchboard.registry.Announcer;
+import io.switchboard.registry.Directory;
+import io.switchboard.service.ServiceOptions;
+import io.switchboard.service.Session;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The machinery under a {@code ServiceVerticle}: the instance's consumers, the dispatch of what
+ * gateways send to the service's callbacks, its announces, the drain on stop and the handling of
+ * a lost gateway. Confined to the service verticle's context.
+ */
+public final class ServiceRuntime {
+
+  private static final System.Logger LOG = System.getLogger(ServiceRuntime.class.getName());
+
+  /** The service's callbacks, as the runtime calls them. */
+  public interface Callbacks {
+    void open(Session session);
+
+    void text(Session session, String text);
+
+    void binary(Session session, Buffer data);
+
+    void close(Session session, int code, String reason);
+  }
+
+  private final Vertx vertx;
+  private final ServiceOptions options;
+  private final Callbacks callbacks;
+  private final String instanceAddress;
+  private final Map<String, SessionImpl> sessions = new HashMap<>();
+  private final InboundLimits limits;
+  private final Outbox outbox;
+  private Announcer announcer;
+  private Directory gateways;
+
+  public ServiceRuntime(Vertx vertx, Context context, ServiceOptions options, Callbacks callbacks) {
+    this.vertx = vertx;
+    this.options = options;
+    this.callbacks = callbacks;
+    this.instanceAddress = Addresses.serviceInstance(options.name(), UUID.randomUUID().toString().substring(0, 8));
+    this.limits = new InboundLimits(options);
+    this.outbox = new Outbox(vertx.eventBus(), context, instanceAddress);
+  }
+
+  /**
+   * Registers the instance's consumers and starts following the gateways, then runs
+   * {@code onStart}, then announces the instance; completes when it is routable.
+   */
+  public Future<?> start(Supplier<Future<?>> onStart) {
+    String name = options.name();
+    EventBus bus = vertx.eventBus();
+    MessageConsumer<Object> opens = bus.consumer(Addresses.service(name), this::handleOpen);
+    MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
+    announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
+      options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
+    gateways = new Directory(vertx).onLost(this::gatewayLost);
+    return Future.all(opens.completion(), frames.completion(), gateways.start())
+      .compose(v -> onStart.get())
+      .compose(v -> announcer.start())
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
+        name, instanceAddress, options.paths(), ManagementFactory.getRuntimeMXBean().getUptime())));
+  }
+
+  /**
+   * Drains the instance: withdraws it, hands every session back to its gateway (re-bound
+   * elsewhere or closed with 1012, per {@code failover}) and completes when the gateways
+   * confirmed (at most {@code drainTimeoutMs}) and the withdraw is out.
+   */
+  public Future<?> stop() {
+    if (announcer == null) {
+      return Future.succeededFuture();
+    }
+    gateways.stop();
+    outbox.flush();
+    Future<Void> withdrawn = announcer.stop();
+    Map<String, JsonArray> byGateway = new HashMap<>();
+    for (Session s : sessions.values()) {
+      byGateway.computeIfAbsent(s.gateway(), g -> new JsonArray()).add(s.id());
+    }
+    List<Future<?>> handedBack = new ArrayList<>();
+    byGateway.forEach((gateway, ids) -> handedBack.add(vertx.eventBus().request(gateway,
+      new JsonObject().put("sessions", ids).put("failover", options.failover().wire()),
+      new DeliveryOptions().setSendTimeout(Math.max(1, options.drainTimeoutMs()))
+        .addHeader(Headers.OP, Op.DRAIN.wire()).addHeader(Headers.INSTANCE, instanceAddress))));
+    if (!byGateway.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s draining %d session(s) (%s)", options.name(),
+        sessions.size(), options.failover().wire()));
+    }
+    return Future.join(handedBack).otherwiseEmpty().compose(v -> withdrawn);
+  }
+
+  /** This instance's own address. */
+  public String instanceAddress() {
+    return instanceAddress;
+  }
+
+  /** The open sessions bound to this instance. */
+  public Collection<Session> sessions() {
+    return Collections.unmodifiableCollection(sessions.values());
+  }
+
+  /** Sends a text or binary message to every member of a group (but {@code except}), on every gateway. */
+  public void publish(String group, Object body, Session except) {
+    outbox.flush(); // what was sent to sessions before this publish must not be overtaken by it
+    DeliveryOptions delivery = new DeliveryOptions()
+      .addHeader(Headers.OP, (body instanceof String ? Op.TEXT : Op.BINARY).wire())
+      .addHeader(Headers.GROUP, Addresses.group(options.name(), group));
+    if (except != null) {
+      delivery.addHeader(Headers.EXCEPT, except.id());
+    }
+    vertx.eventBus().publish(Addresses.GROUPS, body, delivery);
+  }
+
+  /** Whether a gateway node reads batches (it announced {@code "batch": true}). */
+  private boolean batches(String gateway) {
+    Directory.Entry entry = gateways == null ? null : gateways.get(gateway);
+    return entry != null && entry.batches();
+  }
+
+  /** A gateway stopped heartbeating (killed): its sessions are gone, say so to the service. */
+  private void gatewayLost(Directory.Entry lost) {
+    if (!Announce.ROLE_GATEWAY.equals(lost.role())) {
+      return;
+    }
+    List<SessionImpl> gone = new ArrayList<>();
+    for (SessionImpl s : sessions.values()) {
+      if (s.gateway().equals(lost.address())) {
+        gone.add(s);
+      }
+    }
+    for (SessionImpl s : gone) {
+      callback(s, "close", () -> closed(s, Close.ABNORMAL, "Gateway lost"));
+    }
+    if (!gone.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s closed %d session(s) of lost gateway %s",
+        options.name(), gone.size(), lost.address()));
+    }
+  }
+
+  private void handleOpen(Message<?> msg) {
+    String id = msg.headers().get(Headers.SESSION);
+    String gateway = msg.headers().get(Headers.GATEWAY);
+    if (id == null || gateway == null) {
+      msg.fail(CloseCodes.PROTOCOL_ERROR, "open without " + Headers.SESSION + " or " + Headers.GATEWAY);
+      return;
+    }
+    JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    PeerLink link = new PeerLink(vertx.eventBus(), outbox, gateway, () -> batches(gateway));
+    SessionImpl session = new SessionImpl(options.name(), id, link, info, "true".equals(msg.headers().get(Headers.REBIND)));
+    sessions.put(id, session);
+    try {
+      callbacks.open(session);
+    } catch (RuntimeException e) {
+      sessions.remove(id);
+      session.markClosed();
+      LOG.log(System.Logger.Level.WARNING, options.name() + ": onOpen failed for " + session, e);
+      msg.fail(CloseCodes.INTERNAL_ERROR, "Service " + options.name() + " failed to open the session");
+      return;
+    }
+    outbox.flush(); // the greeting onOpen sent goes out before the reply that lets the client's frames in
+    msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
+  }
+
+  private void handleFrame(Message<Object> msg) {
+    if (Op.OPEN.wire().equals(msg.headers().get(Headers.OP))) {
+      handleOpen(msg);
+    } else if (!PeerReader.read(msg, frames)) {
+      LOG.log(System.Logger.Level.WARNING, options.name() + ": ignoring a message with op " + msg.headers().get(Headers.OP));
+    }
+  }
+
+  /** What the gateways send a session of this instance; one unknown here (closed meanwhile) is skipped. */
+  private final PeerReader.Receiver frames = new PeerReader.Receiver() {
+    @Override
+    public void text(String sessionId, String text) {
+      to(sessionId, "text", text.length(), session -> callbacks.text(session, text));
+    }
+
+    @Override
+    public void binary(String sessionId, Buffer data) {
+      to(sessionId, "binary", data.length(), session -> callbacks.binary(session, data));
+    }
+
+    @Override
+    public void close(String sessionId, Close close) {
+      to(sessionId, "close", -1, session -> closed(session, close.code(), close.reason()));
+    }
+  };
+
+  /**
+   * Runs a callback for a session of this instance, if it is one and the message ({@code size}
+   * characters or bytes; -1 for a close) is within the service's limits; a callback that throws
+   * is logged and the session lives on.
+   */
+  private void to(String sessionId, String what, int size, Consumer<SessionImpl> callback) {
+    SessionImpl session = sessions.get(sessionId);
+    if (session != null && (size < 0 || limits.admit(session, size))) {
+      callback(session, what, () -> callback.accept(session));
+    }
+  }
+
+  private void callback(Session session, String what, Runnable callback) {
+    try {
+      callback.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, options.name() + ": " + what + " callback failed for " + session, e);
+    }
+  }
+
+  /** The one place a session ends on the service side: forgotten, marked closed, then onClose. */
+  private void closed(SessionImpl session, int code, String reason) {
+    sessions.remove(session.id());
+    limits.forget(session.id());
+    session.markClosed();
+    callbacks.close(session, code, reason);
+  }
+}
