@@ -25,7 +25,6 @@ import io.switchboard.protocol.CloseCodes;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -80,12 +79,9 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
   public static Handler<HttpConnection> installer(Vertx vertx, GatewayOptions options) {
     ConnectionLimiter limiter = ConnectionLimiter.of(vertx);
     return connection -> {
-      if (!(connection instanceof ConnectionBase)) {
-        return; // HTTP/2 is not enabled on the gateway
-      }
-      Channel channel = ((ConnectionBase) connection).channel();
-      if (channel.pipeline().get("handler") == null) {
-        return; // not the HTTP/1.x pipeline the guard knows
+      Channel channel = VertxInternals.channel(connection);
+      if (channel == null) {
+        return; // not the HTTP/1.x pipeline the guard knows (HTTP/2 is not enabled on the gateway)
       }
       String ip = channel.remoteAddress() instanceof InetSocketAddress
         ? ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress() : "?";
@@ -93,7 +89,7 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
       channel.attr(KEY).set(guard);
       channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(options.maxOutboundBytes() / 2,
         options.maxOutboundBytes()));
-      channel.pipeline().addBefore("handler", "switchboard-guard", guard);
+      channel.pipeline().addBefore(VertxInternals.VERTX_HANDLER, "switchboard-guard", guard);
     };
   }
 
@@ -102,11 +98,10 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
    * client stops reading; without it the guard writes the close itself.
    */
   static void onOverflow(HttpConnection connection, Runnable action) {
-    if (connection instanceof ConnectionBase) {
-      ConnectionGuard guard = ((ConnectionBase) connection).channel().attr(KEY).get();
-      if (guard != null) {
-        guard.onOverflow = action;
-      }
+    Channel channel = VertxInternals.channel(connection);
+    ConnectionGuard guard = channel == null ? null : channel.attr(KEY).get();
+    if (guard != null) {
+      guard.onOverflow = action;
     }
   }
 

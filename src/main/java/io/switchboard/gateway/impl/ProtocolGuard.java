@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.Close;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -55,15 +54,12 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
    * {@code null} if the connection is not a Netty one.
    */
   static ProtocolGuard install(HttpConnection connection, BooleanSupplier onClosing) {
-    if (!(connection instanceof ConnectionBase)) {
-      return null;
-    }
-    Channel channel = ((ConnectionBase) connection).channel();
-    if (channel.pipeline().get("handler") == null) {
+    Channel channel = VertxInternals.channel(connection);
+    if (channel == null) {
       return null;
     }
     ProtocolGuard guard = new ProtocolGuard(onClosing);
-    channel.pipeline().addBefore("handler", NAME, guard);
+    channel.pipeline().addBefore(VertxInternals.VERTX_HANDLER, NAME, guard);
     return guard;
   }
 

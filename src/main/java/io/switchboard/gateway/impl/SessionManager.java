@@ -12,11 +12,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
@@ -231,12 +229,7 @@ public final class SessionManager {
     vertx.setTimer(FORCE_CLOSE_MS, id -> {
       if (!session.closed) {
         // HttpConnection.close() would first flush what the client never reads: drop the channel
-        if (session.connection instanceof ConnectionBase) {
-          // from the pipeline's head: Vert.x's own handler would wait for the flush as well
-          ((ConnectionBase) session.connection).channel().pipeline().firstContext().close();
-        } else {
-          session.connection.close();
-        }
+        VertxInternals.drop(session.connection);
       }
     });
   }
@@ -261,7 +254,7 @@ public final class SessionManager {
       return;
     }
     try {
-      String decoded = utf8.reset().decode(((BufferInternal) data).getByteBuf().nioBuffer()).toString();
+      String decoded = utf8.reset().decode(VertxInternals.nioView(data)).toString();
       if (session.isBound()) {
         relay.text(session, decoded, data);
         if (session.recent != null) {
