@@ -137,7 +137,7 @@ class GatewayAttackTest {
       System.out.printf("bridge non-reader: closed; peak heap used %d MB (64 KB pushed every 5 ms);"
         + " user echoed %d messages meanwhile%n", peakHeap.get() >> 20, echoed);
       assertTrue(peakHeap.get() < Runtime.getRuntime().maxMemory() / 2, "heap stays bounded: " + peakHeap.get());
-      int code = closeCode(socket.getInputStream());
+      int code = RawWebSocket.readCloseCode(socket.getInputStream());
       assertTrue(code == 1008 || code == 1006, "1008, or dropped with it unread, got " + code);
       socket.close();
     }
@@ -184,7 +184,7 @@ class GatewayAttackTest {
         throw new IOException(e);
       }
     }
-    int code = closeCode(in);
+    int code = RawWebSocket.readCloseCode(in);
     socket.close();
     return new int[]{(int) sent.get(), code};
   }
@@ -649,34 +649,6 @@ class GatewayAttackTest {
       in.readNBytes(len);
     }
     return Integer.parseInt(parts[1]);
-  }
-
-  /** Reads server frames until a close frame (its code), or 1006 when the connection ends without one. */
-  private static int closeCode(InputStream in) {
-    try {
-      while (true) {
-        int b0 = in.read();
-        if (b0 < 0) {
-          return 1006;
-        }
-        int b1 = in.read();
-        long len = b1 & 0x7f;
-        if (len == 126) {
-          len = (in.read() << 8) | in.read();
-        } else if (len == 127) {
-          len = 0;
-          for (int i = 0; i < 8; i++) {
-            len = (len << 8) | in.read();
-          }
-        }
-        byte[] payload = in.readNBytes((int) len);
-        if ((b0 & 0x0f) == 0x8) {
-          return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
-        }
-      }
-    } catch (IOException e) {
-      return 1006;
-    }
   }
 
   private static long openFds() {

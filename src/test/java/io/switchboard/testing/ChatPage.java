@@ -6,9 +6,6 @@ import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedCondition;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -18,15 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * One real headless Chromium showing a chat page (the WebSocket page {@code /} or the bridge page
  * {@code /bridge.html}: the same markup), driven as a person would: type a name, create or pick a
  * room, say something, read the messages. Uses the system's {@code chromium} and
- * {@code chromedriver} (Debian packages; paths overridable with {@code -Dchromium.binary} and
- * {@code -Dchromedriver.binary}); Selenium never downloads anything.
+ * {@code chromedriver} (Debian packages, checked by {@link Prerequisites}); Selenium never
+ * downloads anything.
  */
 public final class ChatPage implements AutoCloseable {
 
@@ -34,42 +29,19 @@ public final class ChatPage implements AutoCloseable {
   public static final Duration WAIT = Duration.ofSeconds(30);
 
   private final String name;
+  private final HeadlessChromium browser;
   private final WebDriver driver;
-  private final Path profile;
 
-  private ChatPage(String name, WebDriver driver, Path profile) {
+  private ChatPage(String name, HeadlessChromium browser) {
     this.name = name;
-    this.driver = driver;
-    this.profile = profile;
+    this.browser = browser;
+    this.driver = browser.driver();
   }
 
-  /** Starts a fresh Chromium (its own temporary profile) and opens {@code url}. */
+  /** Starts a fresh Chromium (its own temporary profile, {@link HeadlessChromium}) and opens {@code url}. */
   public static ChatPage open(String name, String url) {
-    String chromium = System.getProperty("chromium.binary", "/usr/bin/chromium");
-    String chromedriver = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
-    for (String binary : new String[]{chromium, chromedriver}) {
-      if (!new File(binary).canExecute()) {
-        throw new AssertionError(binary + " is missing: install the Debian packages chromium and chromium-driver (.ci/run does)");
-      }
-    }
-    Path profile;
-    try {
-      profile = Files.createTempDirectory("switchboard-chromium-");
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(chromium);
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-      "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--window-size=1100,800", "--user-data-dir=" + profile);
-    ChromeDriverService service = new ChromeDriverService.Builder()
-      .usingDriverExecutable(new File(chromedriver))
-      .usingAnyFreePort()
-      .build();
-    ChromeDriver driver = new ChromeDriver(service, options);
-    ChatPage page = new ChatPage(name, driver, profile);
-    driver.get(url);
+    ChatPage page = new ChatPage(name, HeadlessChromium.start(1100, 800));
+    page.driver.get(url);
     return page;
   }
 
@@ -163,14 +135,6 @@ public final class ChatPage implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      driver.quit();
-    } finally {
-      try (Stream<Path> files = Files.walk(profile)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException ignored) {
-        // a temp folder left behind
-      }
-    }
+    browser.close();
   }
 }

@@ -142,6 +142,15 @@ public final class RawWebSocket implements AutoCloseable {
    * 1006 when the connection ended without one. Data frames before it are skipped.
    */
   public int awaitCloseCode() throws IOException {
+    return readCloseCode(in);
+  }
+
+  /**
+   * {@link #awaitCloseCode()} for any socket's input: a close frame's code (1005 for none), or
+   * 1006 when the connection ends without one; fails when the socket's read timeout passes first
+   * (a connection left open and silent).
+   */
+  public static int readCloseCode(InputStream in) {
     try {
       while (true) {
         int b0 = in.read();
@@ -164,7 +173,7 @@ public final class RawWebSocket implements AutoCloseable {
         }
       }
     } catch (SocketTimeoutException e) {
-      throw new AssertionError("no close frame within 10 s");
+      throw new AssertionError("no close frame and no end of the connection within the read timeout");
     } catch (IOException e) {
       return 1006;
     }
