@@ -1,0 +1,90 @@
+package io.switchboard.gateway.impl;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.compression.ZlibCodecFactory;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionData;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionFilterProvider;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtension;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandshaker;
+import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
+import io.switchboard.gateway.GatewayOptions;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * permessage-deflate (RFC 7692) with bounded memory, in place of the one Vert.x 5.0.7 installs.
+ * Vert.x builds Netty's handshaker without an inflation limit, so one compressed frame within
+ * {@code maxFrameSize} could inflate to about a thousand times its size (a zip bomb) before any
+ * limit is checked. This one inflates a frame into at most {@code limits.maxFrameSize} bytes:
+ * beyond it Netty's inflater throws, and {@link ProtocolGuard} closes the socket with 1009.
+ * With {@code serverNoContextTakeover} the gateway's compressor is reset (its zlib memory freed)
+ * after each message, even if the client did not ask; with {@code clientNoContextTakeover} the
+ * client is told to do the same, so the gateway's inflater is freed after each message too: an
+ * idle socket then holds no zlib state at all.
+ */
+public final class Compression {
+
+  /** The name Vert.x gives its extension handler in the pipeline. */
+  static final String VERTX_HANDLER = "webSocketExtensionHandler";
+  private static final String SERVER_NO_CONTEXT = "server_no_context_takeover";
+  private static final String CLIENT_NO_CONTEXT = "client_no_context_takeover";
+
+  private Compression() {
+  }
+
+  /**
+   * The connection handler part that puts the bounded extension handler in each new HTTP/1.x
+   * connection's pipeline; {@code null} when compression is off.
+   */
+  public static Handler<HttpConnection> installer(GatewayOptions options) {
+    if (!options.compressionEnabled()) {
+      return null;
+    }
+    WebSocketServerExtensionHandshaker handshaker = handshaker(options);
+    return connection -> {
+      if (!(connection instanceof ConnectionBase)) {
+        return;
+      }
+      Channel channel = ((ConnectionBase) connection).channel();
+      ChannelPipeline pipeline = channel.pipeline();
+      WebSocketServerExtensionHandler ours = new WebSocketServerExtensionHandler(handshaker);
+      if (pipeline.get(VERTX_HANDLER) != null) {
+        pipeline.replace(VERTX_HANDLER, VERTX_HANDLER, ours);
+      }
+    };
+  }
+
+  /** The handshaker: level, context takeover and the inflation limit from the options. */
+  static WebSocketServerExtensionHandshaker handshaker(GatewayOptions options) {
+    PerMessageDeflateServerExtensionHandshaker netty = new PerMessageDeflateServerExtensionHandshaker(
+      options.compressionLevel(), ZlibCodecFactory.isSupportingWindowSizeAndMemLevel(), 15,
+      true, options.compressionClientNoContextTakeover(), WebSocketExtensionFilterProvider.DEFAULT,
+      options.maxFrameSize());
+    boolean server = options.compressionServerNoContextTakeover();
+    boolean client = options.compressionClientNoContextTakeover();
+    if (!server && !client) {
+      return netty;
+    }
+    // RFC 7692 7.1.1: the server may answer server_ and client_no_context_takeover to an offer
+    // without them; Netty's handshaker answers only what was offered, so they are added to it
+    return new WebSocketServerExtensionHandshaker() {
+      @Override
+      public WebSocketServerExtension handshakeExtension(WebSocketExtensionData offer) {
+        Map<String, String> params = new HashMap<>(offer.parameters());
+        if (server) {
+          params.put(SERVER_NO_CONTEXT, null);
+        }
+        if (client) {
+          params.put(CLIENT_NO_CONTEXT, null);
+        }
+        return netty.handshakeExtension(new WebSocketExtensionData(offer.name(), params));
+      }
+    };
+  }
+}
