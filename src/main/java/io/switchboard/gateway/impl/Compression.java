@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.compression.ZlibCodecFactory;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionData;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionDecoder;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionEncoder;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionFilterProvider;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtension;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
@@ -34,6 +36,7 @@ public final class Compression {
   static final String VERTX_HANDLER = "webSocketExtensionHandler";
   private static final String SERVER_NO_CONTEXT = "server_no_context_takeover";
   private static final String CLIENT_NO_CONTEXT = "client_no_context_takeover";
+  private static final String SERVER_MAX_WINDOW = "server_max_window_bits";
 
   private Compression() {
   }
@@ -62,29 +65,57 @@ public final class Compression {
 
   /** The handshaker: level, context takeover and the inflation limit from the options. */
   static WebSocketServerExtensionHandshaker handshaker(GatewayOptions options) {
+    boolean windows = ZlibCodecFactory.isSupportingWindowSizeAndMemLevel();
     PerMessageDeflateServerExtensionHandshaker netty = new PerMessageDeflateServerExtensionHandshaker(
-      options.compressionLevel(), ZlibCodecFactory.isSupportingWindowSizeAndMemLevel(), 15,
-      true, options.compressionClientNoContextTakeover(), WebSocketExtensionFilterProvider.DEFAULT,
-      options.maxFrameSize());
+      options.compressionLevel(), windows, 15, true, options.compressionClientNoContextTakeover(),
+      WebSocketExtensionFilterProvider.DEFAULT, options.maxFrameSize());
     boolean server = options.compressionServerNoContextTakeover();
     boolean client = options.compressionClientNoContextTakeover();
-    if (!server && !client) {
-      return netty;
-    }
-    // RFC 7692 7.1.1: the server may answer server_ and client_no_context_takeover to an offer
-    // without them; Netty's handshaker answers only what was offered, so they are added to it
-    return new WebSocketServerExtensionHandshaker() {
-      @Override
-      public WebSocketServerExtension handshakeExtension(WebSocketExtensionData offer) {
-        Map<String, String> params = new HashMap<>(offer.parameters());
-        if (server) {
-          params.put(SERVER_NO_CONTEXT, null);
-        }
-        if (client) {
-          params.put(CLIENT_NO_CONTEXT, null);
-        }
-        return netty.handshakeExtension(new WebSocketExtensionData(offer.name(), params));
+    return offer -> {
+      Map<String, String> params = new HashMap<>(offer.parameters());
+      // RFC 7692 7.1.1: the server may answer server_ and client_no_context_takeover to an offer
+      // without them; Netty's handshaker answers only what was offered, so they are added to it
+      if (server) {
+        params.put(SERVER_NO_CONTEXT, null);
       }
+      if (client) {
+        params.put(CLIENT_NO_CONTEXT, null);
+      }
+      // without JZlib the JDK's deflater has a 15-bit window: an offer that limits it to less is
+      // declined (7.1.2.1), one that allows 15 is accepted with 15 (Netty would decline both)
+      String serverBits = params.get(SERVER_MAX_WINDOW);
+      boolean fullWindow = "15".equals(serverBits);
+      if (!windows && fullWindow) {
+        params.remove(SERVER_MAX_WINDOW);
+      }
+      WebSocketServerExtension accepted = netty.handshakeExtension(new WebSocketExtensionData(offer.name(), params));
+      if (accepted == null || windows || !fullWindow) {
+        return accepted;
+      }
+      return new WebSocketServerExtension() {
+        @Override
+        public int rsv() {
+          return accepted.rsv();
+        }
+
+        @Override
+        public WebSocketExtensionEncoder newExtensionEncoder() {
+          return accepted.newExtensionEncoder();
+        }
+
+        @Override
+        public WebSocketExtensionDecoder newExtensionDecoder() {
+          return accepted.newExtensionDecoder();
+        }
+
+        @Override
+        public WebSocketExtensionData newReponseData() {
+          WebSocketExtensionData data = accepted.newReponseData();
+          Map<String, String> answer = new HashMap<>(data.parameters());
+          answer.put(SERVER_MAX_WINDOW, "15");
+          return new WebSocketExtensionData(data.name(), answer);
+        }
+      };
     };
   }
 }

@@ -130,6 +130,32 @@ class CompressionTest {
   }
 
   @Test
+  @DisplayName("an offer limiting the gateway's window to 8 bits is declined (the JDK's zlib has 15), one allowing 15 is accepted")
+  void windowBits() throws Exception {
+    try (DeflateSocket ws = DeflateSocket.open(port, "/echo", "permessage-deflate; server_max_window_bits=8", false)) {
+      assertNull(ws.headers.get("sec-websocket-extensions"));
+      ws.frame(true, 0, DeflateSocket.TEXT, "plain".getBytes(StandardCharsets.UTF_8));
+      assertEquals("plain", new String(ws.read().payload, StandardCharsets.UTF_8));
+    }
+    try (DeflateSocket ws = DeflateSocket.open(port, "/echo",
+      "permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=15", true)) {
+      assertTrue(ws.headers.get("sec-websocket-extensions").contains("server_max_window_bits=15"),
+        ws.headers.get("sec-websocket-extensions"));
+      ws.compressed(DeflateSocket.TEXT, "fifteen".getBytes(StandardCharsets.UTF_8));
+      assertEquals("fifteen", new String(DeflateSocket.inflate(ws.read().payload), StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  @DisplayName("a compressed frame that does not inflate gets 1007")
+  void doesNotInflate() throws Exception {
+    try (DeflateSocket ws = DeflateSocket.open(port, "/echo", true)) {
+      ws.frame(true, 4, DeflateSocket.TEXT, new byte[]{(byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3});
+      assertEquals(1007, ws.awaitCloseCode());
+    }
+  }
+
+  @Test
   @DisplayName("a compressed message whose fragments inflate beyond maxMessageSize gets 1009")
   void fragmentsInflateBeyondMessageSize() throws Exception {
     try (DeflateSocket ws = DeflateSocket.open(port, "/echo", true)) {
@@ -213,10 +239,15 @@ class CompressionTest {
     }
 
     static DeflateSocket open(int port, String path, boolean offer) throws IOException {
+      return open(port, path, offer ? "permessage-deflate; client_max_window_bits" : null, offer);
+    }
+
+    /** Opens with {@code offer} as Sec-WebSocket-Extensions (none if null); {@code expect}: fail if not negotiated. */
+    static DeflateSocket open(int port, String path, String offer, boolean expect) throws IOException {
       DeflateSocket ws = new DeflateSocket(new Socket("127.0.0.1", port));
       String head = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-        + (offer ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") + "\r\n";
+        + (offer != null ? "Sec-WebSocket-Extensions: " + offer + "\r\n" : "") + "\r\n";
       ws.out.write(head.getBytes(StandardCharsets.ISO_8859_1));
       ws.out.flush();
       String status = ws.line();
@@ -228,7 +259,7 @@ class CompressionTest {
         ws.close();
         throw new IOException("upgrade answered " + status);
       }
-      if (offer && !String.valueOf(ws.headers.get("sec-websocket-extensions")).contains("permessage-deflate")) {
+      if (expect && !String.valueOf(ws.headers.get("sec-websocket-extensions")).contains("permessage-deflate")) {
         ws.close();
         throw new IOException("no permessage-deflate in the answer: " + ws.headers);
       }
