@@ -14,11 +14,11 @@ import java.util.jar.JarFile;
 
 /**
  * Puts the permessage-deflate cases 12.* and 13.* into the fuzzing client. The plugin runs
- * Autobahn|Testsuite 0.5.6 in Jython from its own jar, and that bundle leaves out the compression
- * cases, though its Autobahn library implements permessage-deflate. This copies the bundle's
- * {@code autobahntestsuite} package to {@code target/autobahn/py}, adds upstream 0.6.1's
- * {@code case12_x_x.py} (kept next to this class; it defines 12.* and 13.*) and its registration
- * lines, and points Jython's
+ * Autobahn|Testsuite in Jython from its own jar (it reports Autobahn 0.5.6 / Testsuite 0.6.4),
+ * and that bundle leaves out the compression cases, though its Autobahn library implements
+ * permessage-deflate. This copies the bundle's {@code autobahntestsuite} package to
+ * {@code target/autobahn/py}, adds upstream 0.6.1's {@code case12_x_x.py} (kept next to this
+ * class; it defines 12.* and 13.*) and its registration lines, and points Jython's
  * {@code python.path} there, which comes before the jar on {@code sys.path}. Runs in the Maven JVM
  * before the plugin starts Jython (it waits for the server's port first).
  */

@@ -1,5 +1,5 @@
 ## Autobahn|Testsuite v0.6.1 case/case12_x_x.py (crossbario/autobahn-testsuite, Apache License 2.0): cases 12.* and 13.*
-## (permessage-deflate). The plugin's Jython bundle (testsuite 0.5.6) leaves compression cases out; AutobahnCases
+## (permessage-deflate). The plugin's Jython bundle (Autobahn 0.5.6 / Testsuite 0.6.4) leaves them out; AutobahnCases
 ## puts this in. One change: the import of the bundled Autobahn 0.5.6 (autobahn.compress, not autobahn.websocket.compress).
 ###############################################################################
 ##
