@@ -30,6 +30,8 @@ import java.util.Map;
  *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
  *   "auth": { "algorithm": "HS256", "secret": "...32+ chars...", "requireExp": true },   // JWT at connect (or "publicKey" PEM)
  *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" },        // wss
+ *   "compression": { "enabled": false, "level": 6, "serverNoContextTakeover": true,
+ *                    "clientNoContextTakeover": true },   // permessage-deflate (RFC 7692), off by default
  *   "bridge": { "inbound": [], "outbound": [] }   // browser event-bus bridge, see BridgeOptions
  * }
  * }</pre>
@@ -56,6 +58,14 @@ public final class GatewayOptions {
   public static final int DEFAULT_MAX_BRIDGE_HANDLERS_PER_IP = 10_000;
   /** Tokens without {@code exp} are refused (401) unless {@code auth.requireExp} is false. */
   public static final boolean DEFAULT_REQUIRE_EXP = true;
+  /** permessage-deflate is offered only when asked for: see BENCHMARKS.md, Compression. */
+  public static final boolean DEFAULT_COMPRESSION_ENABLED = false;
+  /** zlib level, 1 (fastest) to 9 (smallest); 0 stores only. */
+  public static final int DEFAULT_COMPRESSION_LEVEL = 6;
+  /** The gateway resets its compressor after each message: no zlib state kept between messages. */
+  public static final boolean DEFAULT_COMPRESSION_SERVER_NO_CONTEXT_TAKEOVER = true;
+  /** The client is told to reset its compressor after each message: the gateway's inflater is freed. */
+  public static final boolean DEFAULT_COMPRESSION_CLIENT_NO_CONTEXT_TAKEOVER = true;
   /** Pages served from this machine, on any port; other sites' pages are refused (403). */
   public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of(
     "http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*");
@@ -98,6 +108,10 @@ public final class GatewayOptions {
   public static final List<String> METRICS_ACCESS = List.of("public", "loopback", "admin");
   public static final String DEFAULT_METRICS_ACCESS = "loopback";
   private final BridgeOptions bridge;
+  private final boolean compressionEnabled;
+  private final int compressionLevel;
+  private final boolean compressionServerNoContextTakeover;
+  private final boolean compressionClientNoContextTakeover;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -147,6 +161,14 @@ public final class GatewayOptions {
       throw new ConfigException("gateway config \"tls\": give both \"certPath\" and \"keyPath\" (PEM files), or neither");
     }
     bridge = BridgeOptions.read(conf.nested("bridge"));
+    ConfigReader compression = conf.nested("compression");
+    compressionEnabled = compression.bool("enabled", DEFAULT_COMPRESSION_ENABLED);
+    compressionLevel = compression.integer("level", DEFAULT_COMPRESSION_LEVEL, 0, 9);
+    compressionServerNoContextTakeover = compression.bool("serverNoContextTakeover",
+      DEFAULT_COMPRESSION_SERVER_NO_CONTEXT_TAKEOVER);
+    compressionClientNoContextTakeover = compression.bool("clientNoContextTakeover",
+      DEFAULT_COMPRESSION_CLIENT_NO_CONTEXT_TAKEOVER);
+    compression.rejectUnknownKeys();
     conf.rejectUnknownKeys();
     if (metricsAccess.equals("admin") && adminToken == null) {
       throw new ConfigException("gateway config \"metrics\": \"access\": \"admin\" needs \"admin\": {\"token\": ...}");
@@ -261,6 +283,26 @@ public final class GatewayOptions {
 
   public int maxMessageSize() {
     return maxMessageSize;
+  }
+
+  /** Whether permessage-deflate is offered to clients that ask for it. */
+  public boolean compressionEnabled() {
+    return compressionEnabled;
+  }
+
+  /** The zlib level of the gateway's compressor (0-9). */
+  public int compressionLevel() {
+    return compressionLevel;
+  }
+
+  /** Whether the gateway resets its compressor after each message (server_no_context_takeover). */
+  public boolean compressionServerNoContextTakeover() {
+    return compressionServerNoContextTakeover;
+  }
+
+  /** Whether clients must reset theirs after each message (client_no_context_takeover). */
+  public boolean compressionClientNoContextTakeover() {
+    return compressionClientNoContextTakeover;
   }
 
   /** The admin API's bearer token; {@code null} turns the admin API off. */

@@ -1,6 +1,7 @@
 package io.switchboard.gateway;
 
 import io.switchboard.gateway.impl.AdminApi;
+import io.switchboard.gateway.impl.Compression;
 import io.switchboard.gateway.impl.ConnectionGuard;
 import io.switchboard.gateway.impl.BridgeMount;
 import io.switchboard.gateway.impl.GatewayInbox;
@@ -15,8 +16,10 @@ import io.switchboard.registry.Announcer;
 import io.switchboard.registry.Directory;
 import io.switchboard.protocol.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -76,7 +79,7 @@ public class GatewayVerticle extends VerticleBase {
     bridge = new BridgeMount(vertx, options, nodeId, tokens);
     Router router = router(options, sessions);
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router)
-      .connectionHandler(ConnectionGuard.installer(vertx, options))
+      .connectionHandler(connectionHandler(options))
       .exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Connection error: " + err));
     return Future.all(inbox.start(), directory.start())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
@@ -146,6 +149,18 @@ public class GatewayVerticle extends VerticleBase {
     return handler.setCachingEnabled(false);
   }
 
+  private Handler<HttpConnection> connectionHandler(GatewayOptions options) {
+    Handler<HttpConnection> guard = ConnectionGuard.installer(vertx, options);
+    Handler<HttpConnection> compression = Compression.installer(options);
+    if (compression == null) {
+      return guard;
+    }
+    return connection -> {
+      compression.handle(connection);
+      guard.handle(connection);
+    };
+  }
+
   private static HttpServerOptions httpOptions(GatewayOptions options) {
     HttpServerOptions http = new HttpServerOptions();
     if (options.jwt() != null) {
@@ -162,7 +177,12 @@ public class GatewayVerticle extends VerticleBase {
       // no h2c: with it, Vert.x sees a connection (connectionHandler) only after its first full
       // request head, and the guard must count it from the accept
       .setHttp2ClearTextEnabled(false)
-      .setPerMessageWebSocketCompressionSupported(false)
+      // permessage-deflate when "compression.enabled"; Compression then swaps Vert.x's extension
+      // handler for one whose inflater is bounded by maxFrameSize
+      .setPerMessageWebSocketCompressionSupported(options.compressionEnabled())
+      .setWebSocketCompressionLevel(options.compressionLevel())
+      .setWebSocketAllowServerNoContext(true)
+      .setWebSocketPreferredClientNoContext(options.compressionClientNoContextTakeover())
       .setPerFrameWebSocketCompressionSupported(false)
       .setWebSocketClosingTimeout(5)
       .setTcpNoDelay(true);

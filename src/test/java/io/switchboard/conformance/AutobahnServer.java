@@ -20,7 +20,8 @@ import java.util.Map;
  * service JVM ({@link io.switchboard.demo.EchoService}) and then a gateway JVM on that port whose
  * path {@code /} (the one the fuzzing client uses) is routed to {@code echo}: every case goes
  * gateway JVM, Hazelcast event bus, echo service JVM and back. The gateway's limits allow the 16 MB
- * messages of cases 9.*. Both JVMs end with the build ({@link ExitWithParent}); their output is in
+ * messages of cases 9.*; it offers permessage-deflate (with its defaults: no context takeover
+ * either way) for cases 12.* and 13.*. Both JVMs end with the build ({@link ExitWithParent}); their output is in
  * {@code target/it-logs/autobahn-*.log}.
  */
 public final class AutobahnServer {
@@ -62,7 +63,7 @@ public final class AutobahnServer {
 
   /**
    * The gateway's config: {@code /} routed to echo; frames and messages up to 16 MB (cases 9.1.6
-   * and 9.2.6 send a single 16 MB frame); 64 MB may wait for the client to read; no pings and no
+   * and 9.2.6 send a single 16 MB frame); permessage-deflate offered; 64 MB may wait for the client to read; no pings and no
    * idle timeout within a run, as a ping the fuzzing client does not expect would change a case.
    */
   static Path writeGatewayConf() throws IOException {
@@ -75,6 +76,7 @@ public final class AutobahnServer {
         "allowMissingOrigin": true,
         "metrics": { "enabled": false },
         "readyServices": ["echo"],
+        "compression": { "enabled": true },
         "limits": {
           "maxFrameSize": 16777216,
           "maxMessageSize": 16777216,

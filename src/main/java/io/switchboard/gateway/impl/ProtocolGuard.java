@@ -4,10 +4,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.Close;
+import io.switchboard.protocol.CloseCodes;
 import io.vertx.core.http.HttpConnection;
 
 import java.util.concurrent.TimeUnit;
@@ -20,6 +23,11 @@ import java.util.function.BooleanSupplier;
  * frame over {@code maxFrameSize}, a bad control frame) Vert.x's {@code VertxHandler.exceptionCaught}
  * hands the error to the socket and closes the channel at once, so the close frame written in
  * the error handler is never flushed, and unread input makes the kernel answer with RST.
+ *
+ * <p>With compression on, Netty's frame decoder lets reserved bits through: a frame that still
+ * has one here (none negotiated, RSV2/RSV3, a compressed control frame) fails with 1002. A frame
+ * that inflates beyond {@code maxFrameSize} fails with 1009 (the inflater stops there), data
+ * that does not inflate with 1007.
  *
  * <p>A failure here: input is discarded from then on; replies already on their way from the
  * service still reach the client for {@link #FAIL_GRACE_MS}; then the close frame is sent and
@@ -72,6 +80,10 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (failing) {
       ReferenceCountUtil.release(msg);
+    } else if (msg instanceof WebSocketFrame && ((WebSocketFrame) msg).rsv() != 0) {
+      int rsv = ((WebSocketFrame) msg).rsv();
+      ReferenceCountUtil.release(msg);
+      fail(CloseCodes.PROTOCOL_ERROR, "Reserved bits " + rsv + " set without a negotiated extension");
     } else {
       ctx.fireChannelRead(msg);
     }
@@ -81,6 +93,11 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof CorruptedWebSocketFrameException) {
       fail((short) ((CorruptedWebSocketFrameException) cause).closeStatus().code(), cause.getMessage());
+    } else if (cause instanceof DecompressionException) {
+      // ZlibDecoder's message when the inflated frame reached its maxAllocation (maxFrameSize)
+      boolean tooBig = String.valueOf(cause.getMessage()).contains("maximum size");
+      fail(tooBig ? CloseCodes.TOO_BIG : CloseCodes.INVALID_PAYLOAD, tooBig
+        ? "Compressed frame inflates beyond the frame size limit" : "Compressed data does not inflate");
     } else {
       ctx.fireExceptionCaught(cause);
     }
