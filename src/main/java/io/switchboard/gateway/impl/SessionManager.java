@@ -120,14 +120,13 @@ public final class SessionManager {
     boolean rebind = instance.failover() == Failover.REBIND;
     // the instance may have died any time after it sent its last heartbeat
     long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
-    int handled = 0;
-    for (GatewaySession session : picker.boundTo(instance.address())) {
+    List<GatewaySession> sessions = picker.boundTo(instance.address());
+    for (GatewaySession session : sessions) {
       if (rebind && session.recent != null && !session.recent.covers(unsureSince)) {
         // some of what the instance may not have processed is no longer kept: say so (1012)
         unbind(session);
         closeSession(session, CloseCodes.SERVICE_RESTART, "Service instance lost; messages since its last heartbeat"
           + " exceed the replay buffer");
-        handled++;
         continue;
       }
       if (rebind && session.recent != null) {
@@ -135,10 +134,9 @@ public final class SessionManager {
         session.pending.addAll(session.recent.since(unsureSince));
       }
       moveOff(session, rebind, "Service instance lost");
-      handled++;
     }
-    if (handled > 0) {
-      LOG.log(System.Logger.Level.INFO, (rebind ? "Rebinding " : "Closing ") + handled + " session(s) of lost instance "
+    if (!sessions.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, (rebind ? "Rebinding " : "Closing ") + sessions.size() + " session(s) of lost instance "
         + instance.address());
     }
   }
