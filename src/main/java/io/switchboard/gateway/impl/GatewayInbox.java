@@ -100,7 +100,7 @@ public final class GatewayInbox {
 
   private void to(String sessionId, Consumer<GatewaySession> push) {
     GatewaySession session = registry.get(sessionId);
-    if (session != null && !session.closed && !movedAway(session, sender)) {
+    if (session != null && !session.isClosed() && !movedAway(session, sender)) {
       push.accept(session);
     }
   }

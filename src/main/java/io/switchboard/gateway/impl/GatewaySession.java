@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -24,43 +23,45 @@ final class GatewaySession {
   final JsonObject info;
   /** Groups this session is a member of, so that removal can clean them. */
   final Set<String> groups = new HashSet<>(4);
-  /** Messages (String or Buffer) that arrived while no instance was bound; relayed on bind. */
+  /**
+   * Messages (String or Buffer) to relay once bound: after a lost instance, the replay; then what
+   * arrived while no instance was bound.
+   */
   final ArrayDeque<Object> pending = new ArrayDeque<>(2);
-  /** The service instance address, once an instance accepted the open; null before and while rebinding. */
+  /** The service instance holding the session (see {@link #isBound}), or null. */
   String instance;
   /** Whether the bound instance takes batches (it announced {@code "batch": true}). */
   boolean batched;
   /** The writer to {@link #instance} (see ServiceRelay), or null before the first message. */
   io.switchboard.protocol.PeerLink link;
-  /** The gateway started closing it: nothing more is written. */
-  boolean closing;
-  boolean closed;
+  /** Where the session is in its life; see {@link State}. */
+  State state = State.OPENING;
   /** When the client last sent anything (a message or a pong), in ms of System.nanoTime. */
   long lastActivity;
-  /** The message being assembled from fragments, or null; and whether it is text. */
-  io.vertx.core.buffer.Buffer partial;
-  boolean partialText;
   /**
-   * For sessions of a {@code rebind} service: what the client sent in the last few seconds, with
-   * when, so that what a lost instance may not have processed can be replayed after the rebind.
-   * Null for {@code close} services, which pay nothing for it.
+   * For sessions of a {@code rebind} service: what the client sent in the last few seconds, for
+   * a replay after its instance is lost. Null for {@code close} services, which pay nothing for it.
    */
-  ArrayDeque<Sent> recent;
-  int recentBytes;
-  /** When the newest message evicted from {@link #recent} was sent (ms of System.nanoTime); MIN_VALUE for none. */
-  long lastEvictedAt = Long.MIN_VALUE;
-  /** Messages to send first once re-bound (the replay), or null. */
-  List<Object> replay;
+  ReplayBuffer recent;
 
-  /** One message the client sent, and when (ms of System.nanoTime). */
-  static final class Sent {
-    final long at;
-    final Object message;
-
-    Sent(long at, Object message) {
-      this.at = at;
-      this.message = message;
-    }
+  /**
+   * A session's life. The first three are live (frames are relayed or wait in {@link #pending},
+   * pushes are written); once closing, nothing more is written and frames are ignored.
+   * {@link #instance} is set exactly while an instance holds the session: always when BOUND,
+   * never when OPENING or REBINDING, and either way when CLOSING (a bound session's close still
+   * reaches its instance).
+   */
+  enum State {
+    /** Upgraded; no instance has accepted it yet. Frames wait. */
+    OPENING,
+    /** An instance accepted it; frames are relayed to it. */
+    BOUND,
+    /** Its instance went away; another is being asked (a {@code rebind} service). Frames wait. */
+    REBINDING,
+    /** The gateway started closing it (or the protocol guard did): nothing more is written. */
+    CLOSING,
+    /** The socket is closed and the session freed. */
+    CLOSED
   }
 
   /** Its service's meters. */
@@ -78,7 +79,48 @@ final class GatewaySession {
     this.onEnd = onEnd;
   }
 
+  /** Whether an instance holds the session (BOUND, or CLOSING after it was bound). */
   boolean isBound() {
     return instance != null;
+  }
+
+  /** Whether the session is still live: frames relayed or waiting, pushes written. */
+  boolean isLive() {
+    return state == State.OPENING || state == State.BOUND || state == State.REBINDING;
+  }
+
+  boolean isClosed() {
+    return state == State.CLOSED;
+  }
+
+  /** Moves a live session to CLOSING; false if it was closing or closed already. */
+  boolean startClosing() {
+    if (!isLive()) {
+      return false;
+    }
+    state = State.CLOSING;
+    return true;
+  }
+
+  /** An instance accepted the session: it holds it now, and a live session is BOUND. */
+  void boundTo(String address) {
+    instance = address;
+    if (isLive()) {
+      state = State.BOUND;
+    }
+  }
+
+  /** The instance no longer holds the session; a live session is REBINDING until the next bind or its close. */
+  void unbound() {
+    instance = null;
+    batched = false;
+    if (isLive()) {
+      state = State.REBINDING;
+    }
+  }
+
+  /** The socket closed: the end of the session's life. */
+  void closed() {
+    state = State.CLOSED;
   }
 }

@@ -23,12 +23,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -41,10 +38,6 @@ public final class SessionManager {
   private static final System.Logger LOG = System.getLogger(SessionManager.class.getName());
   /** How long a close may take before the gateway drops the connection. */
   private static final long FORCE_CLOSE_MS = 3000;
-  /** How far back a rebind session's messages are kept for a replay after its instance is lost. */
-  private static final long REPLAY_WINDOW_MS = 5000;
-  private static final int REPLAY_MAX_MESSAGES = 256;
-  private static final int REPLAY_MAX_BYTES = 1 << 20;
   /** How many instances an open tries before giving up on a service. */
   private static final int OPEN_ATTEMPTS = 3;
 
@@ -61,9 +54,7 @@ public final class SessionManager {
   private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
   private Promise<Void> shutdown;
-  /** Sessions this node has bound to each instance: the balancing weight. */
-  private final Map<String, Integer> boundCount = new HashMap<>();
-  private int roundRobin;
+  private final InstancePicker<GatewaySession> picker = new InstancePicker<>();
 
   public SessionManager(Vertx vertx, GatewayOptions options, String nodeId, String nodeAddress,
                         SessionRegistry registry, Directory directory) {
@@ -115,11 +106,7 @@ public final class SessionManager {
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
     registry.add(session);
-    ProtocolGuard guard = ProtocolGuard.install(connection, () -> {
-      boolean first = !session.closing;
-      session.closing = true;
-      return first;
-    });
+    ProtocolGuard guard = ProtocolGuard.install(connection, session::startClosing);
     MessageAssembler assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
       (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
     ws.frameHandler(frame -> onFrame(session, assembler, frame));
@@ -133,29 +120,23 @@ public final class SessionManager {
     boolean rebind = instance.failover() == Failover.REBIND;
     // the instance may have died any time after it sent its last heartbeat
     long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
-    int handled = 0;
-    for (GatewaySession session : boundTo(instance.address())) {
-      if (rebind && session.recent != null && session.lastEvictedAt >= unsureSince) {
+    List<GatewaySession> sessions = picker.boundTo(instance.address());
+    for (GatewaySession session : sessions) {
+      if (rebind && session.recent != null && !session.recent.covers(unsureSince)) {
         // some of what the instance may not have processed is no longer kept: say so (1012)
         unbind(session);
         closeSession(session, CloseCodes.SERVICE_RESTART, "Service instance lost; messages since its last heartbeat"
           + " exceed the replay buffer");
-        handled++;
         continue;
       }
       if (rebind && session.recent != null) {
-        session.replay = new ArrayList<>();
-        for (GatewaySession.Sent sent : session.recent) {
-          if (sent.at >= unsureSince) {
-            session.replay.add(sent.message);
-          }
-        }
+        // at least once: the lost instance may have processed some; nothing waits in pending while bound
+        session.pending.addAll(session.recent.since(unsureSince));
       }
       moveOff(session, rebind, "Service instance lost");
-      handled++;
     }
-    if (handled > 0) {
-      LOG.log(System.Logger.Level.INFO, (rebind ? "Rebinding " : "Closing ") + handled + " session(s) of lost instance "
+    if (!sessions.isEmpty()) {
+      LOG.log(System.Logger.Level.INFO, (rebind ? "Rebinding " : "Closing ") + sessions.size() + " session(s) of lost instance "
         + instance.address());
     }
   }
@@ -165,7 +146,7 @@ public final class SessionManager {
     directory.forget(instance);
     for (String id : sessionIds) {
       GatewaySession session = registry.get(id);
-      if (session != null && !session.closed && instance.equals(session.instance)) {
+      if (session != null && !session.isClosed() && instance.equals(session.instance)) {
         moveOff(session, rebind, "Service instance is restarting");
       }
     }
@@ -178,11 +159,11 @@ public final class SessionManager {
 
   /** Writes a push to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
   void write(GatewaySession session, Object message) {
-    if (session.closing || session.closed) {
+    if (!session.isLive()) {
       return;
     }
     if (session.ws.writeQueueFull()) {
-      session.closing = true; // closed on the next turn: the caller may be iterating a group
+      session.startClosing(); // closed on the next turn: the caller may be iterating a group
       context.runOnContext(v -> closeSlowConsumer(session));
     } else if (message instanceof String) {
       session.ws.writeTextMessage((String) message);
@@ -197,14 +178,13 @@ public final class SessionManager {
 
   /** The client stopped reading (data, pongs or pings over {@code maxOutboundBytes}): close 1008, drop in 3 s. */
   private void slowConsumer(GatewaySession session) {
-    if (!session.closing && !session.closed) {
-      session.closing = true;
+    if (session.startClosing()) {
       closeSlowConsumer(session);
     }
   }
 
   private void closeSlowConsumer(GatewaySession session) {
-    if (session.closed) {
+    if (session.isClosed()) {
       return;
     }
     session.ws.close(CloseCodes.POLICY_VIOLATION,
@@ -214,8 +194,7 @@ public final class SessionManager {
 
   /** Closes a session from the gateway's side; nothing more is written to it. */
   void closeSession(GatewaySession session, short code, String reason) {
-    if (!session.closing && !session.closed) {
-      session.closing = true;
+    if (session.startClosing()) {
       session.ws.close(code, Close.truncate(reason));
       forceCloseLater(session);
     }
@@ -227,7 +206,7 @@ public final class SessionManager {
    */
   private void forceCloseLater(GatewaySession session) {
     vertx.setTimer(FORCE_CLOSE_MS, id -> {
-      if (!session.closed) {
+      if (!session.isClosed()) {
         // HttpConnection.close() would first flush what the client never reads: drop the channel
         VertxInternals.drop(session.connection);
       }
@@ -240,7 +219,7 @@ public final class SessionManager {
    */
   private void onFrame(GatewaySession session, MessageAssembler assembler, WebSocketFrame frame) {
     session.lastActivity = now();
-    if (session.closing || session.closed) {
+    if (!session.isLive()) {
       return;
     }
     assembler.accept(frame);
@@ -258,7 +237,7 @@ public final class SessionManager {
       if (session.isBound()) {
         relay.text(session, decoded, data);
         if (session.recent != null) {
-          remember(session, decoded);
+          session.recent.remember(decoded, now());
         }
       } else {
         relay(session, decoded);
@@ -285,7 +264,7 @@ public final class SessionManager {
     registry.forEach(s -> {
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
-      } else if (!s.closing && !s.closed) {
+      } else if (s.isLive()) {
         if (s.ws.writeQueueFull()) {
           full.add(s); // a ping counts against the outbound bound like any frame
         } else {
@@ -318,26 +297,7 @@ public final class SessionManager {
       relay.binary(session, (Buffer) message);
     }
     if (session.recent != null) {
-      remember(session, message);
-    }
-  }
-
-  /**
-   * Keeps what a rebind session sent in the last seconds (bounded in count and bytes), and when
-   * the newest message it had to let go was sent: if an instance is lost after that message, the
-   * replay would be incomplete, and the session is closed 1012 instead.
-   */
-  private static void remember(GatewaySession session, Object message) {
-    long now = now();
-    int size = message instanceof String ? ((String) message).length() : ((Buffer) message).length();
-    session.recent.addLast(new GatewaySession.Sent(now, message));
-    session.recentBytes += size;
-    while (!session.recent.isEmpty() && (now - session.recent.peekFirst().at > REPLAY_WINDOW_MS
-      || session.recent.size() > REPLAY_MAX_MESSAGES || session.recentBytes > REPLAY_MAX_BYTES)) {
-      GatewaySession.Sent evicted = session.recent.pollFirst();
-      Object gone = evicted.message;
-      session.recentBytes -= gone instanceof String ? ((String) gone).length() : ((Buffer) gone).length();
-      session.lastEvictedAt = Math.max(session.lastEvictedAt, evicted.at);
+      session.recent.remember(message, now());
     }
   }
 
@@ -347,7 +307,7 @@ public final class SessionManager {
     relay.open(session, address, rebind).onComplete(ar -> {
       if (ar.succeeded()) {
         bind(session, ar.result());
-      } else if (session.closed) {
+      } else if (session.isClosed()) {
         return;
       } else if (target != null && noHandlers(ar.cause()) && tried.size() + 1 < OPEN_ATTEMPTS) {
         tried.add(target); // it died just now: try another instance
@@ -358,31 +318,17 @@ public final class SessionManager {
     });
   }
 
-  /** The live instance with the fewest sessions from this node, round-robin among equals. */
+  /** The live instance with the fewest sessions from this node, round-robin among equals; null if none. */
   private String pick(String service, Set<String> exclude) {
-    List<Directory.Entry> instances = directory.instances(service);
-    int n = instances.size();
-    if (n == 0) {
-      return null;
-    }
-    String best = null;
-    int bestCount = Integer.MAX_VALUE;
-    int start = roundRobin++ % n;
-    for (int i = 0; i < n; i++) {
-      String address = instances.get((start + i) % n).address();
-      int count = boundCount.getOrDefault(address, 0);
-      if (!exclude.contains(address) && count < bestCount) {
-        best = address;
-        bestCount = count;
-      }
-    }
-    return best;
+    List<String> instances = new ArrayList<>();
+    directory.instances(service).forEach(e -> instances.add(e.address()));
+    return picker.pick(instances, exclude);
   }
 
   private void bind(GatewaySession session, String instance) {
-    session.instance = instance;
-    boundCount.merge(instance, 1, Integer::sum);
-    if (session.closed) {
+    session.boundTo(instance);
+    picker.bind(session, instance);
+    if (session.isClosed()) {
       relay.close(session, closeCode(session.ws), session.ws.closeReason());
       unbind(session);
       return;
@@ -390,13 +336,7 @@ public final class SessionManager {
     Directory.Entry bound = directory.get(instance);
     boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
     session.batched = bound != null && bound.batches();
-    session.recent = rebindService ? new ArrayDeque<>() : null;
-    session.recentBytes = 0;
-    session.lastEvictedAt = Long.MIN_VALUE;
-    if (session.replay != null) {
-      session.replay.forEach(m -> relay(session, m)); // at least once: the lost instance may have had some
-      session.replay = null;
-    }
+    session.recent = rebindService ? new ReplayBuffer() : null;
     Object m;
     while ((m = session.pending.poll()) != null) {
       relay(session, m);
@@ -405,11 +345,10 @@ public final class SessionManager {
   }
 
   private void unbind(GatewaySession session) {
-    session.batched = false;
     if (session.instance != null) {
-      boundCount.computeIfPresent(session.instance, (k, c) -> c <= 1 ? null : c - 1);
-      session.instance = null;
+      picker.unbind(session, session.instance);
     }
+    session.unbound();
   }
 
   private void moveOff(GatewaySession session, boolean rebind, String reason) {
@@ -426,7 +365,7 @@ public final class SessionManager {
     boolean failed = guard != null && guard.sentCode() != 0; // Vert.x knows only the codes it received
     int code = failed ? guard.sentCode() : closeCode(session.ws);
     String reason = failed ? guard.sentReason() : session.ws.closeReason();
-    session.closed = true;
+    session.closed();
     registry.remove(session);
     session.onEnd.run();
     session.meters.open.decrementAndGet();
@@ -459,16 +398,6 @@ public final class SessionManager {
       reason = "Service " + session.service + " failed: " + cause.getMessage();
     }
     closeSession(session, (short) code, reason);
-  }
-
-  private List<GatewaySession> boundTo(String instance) {
-    List<GatewaySession> out = new ArrayList<>();
-    registry.forEach(s -> {
-      if (instance.equals(s.instance) && !s.closed) {
-        out.add(s);
-      }
-    });
-    return out;
   }
 
   private static boolean noHandlers(Throwable t) {

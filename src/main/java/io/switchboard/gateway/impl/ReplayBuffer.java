@@ -1,0 +1,93 @@
+package io.switchboard.gateway.impl;
+
+import io.vertx.core.buffer.Buffer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a session of a {@code rebind} service sent in the last few seconds, bounded in age, count
+ * and bytes, so that what a lost instance may not have processed can be replayed to the next one.
+ * It also remembers when the newest message it had to let go was sent: if the instance may have
+ * died after that, the replay would be incomplete and the session is closed 1012 instead.
+ * Allocated only for sessions of a {@code rebind} service; confined to the gateway node's event loop.
+ */
+final class ReplayBuffer {
+
+  static final long WINDOW_MS = 5000;
+  static final int MAX_MESSAGES = 256;
+  static final int MAX_BYTES = 1 << 20;
+
+  private final long windowMs;
+  private final int maxMessages;
+  private final int maxBytes;
+  private final ArrayDeque<Sent> recent = new ArrayDeque<>();
+  private int bytes;
+  /** When the newest evicted message was sent (ms of System.nanoTime); MIN_VALUE for none. */
+  private long lastEvictedAt = Long.MIN_VALUE;
+
+  ReplayBuffer() {
+    this(WINDOW_MS, MAX_MESSAGES, MAX_BYTES);
+  }
+
+  ReplayBuffer(long windowMs, int maxMessages, int maxBytes) {
+    this.windowMs = windowMs;
+    this.maxMessages = maxMessages;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Keeps a message (String or Buffer) the client sent at {@code now}, letting the oldest go past the bounds. */
+  void remember(Object message, long now) {
+    recent.addLast(new Sent(now, message));
+    bytes += size(message);
+    while (!recent.isEmpty() && (now - recent.peekFirst().at > windowMs
+      || recent.size() > maxMessages || bytes > maxBytes)) {
+      Sent evicted = recent.pollFirst();
+      bytes -= size(evicted.message);
+      lastEvictedAt = Math.max(lastEvictedAt, evicted.at);
+    }
+  }
+
+  /**
+   * The overflow verdict: whether every message sent at or after {@code since} is still kept.
+   * False means a replay from {@code since} would lose some, and the session must close 1012.
+   */
+  boolean covers(long since) {
+    return lastEvictedAt < since;
+  }
+
+  /** The messages sent at or after {@code since}, oldest first. */
+  List<Object> since(long since) {
+    List<Object> out = new ArrayList<>();
+    for (Sent sent : recent) {
+      if (sent.at >= since) {
+        out.add(sent.message);
+      }
+    }
+    return out;
+  }
+
+  int size() {
+    return recent.size();
+  }
+
+  int bytes() {
+    return bytes;
+  }
+
+  private static int size(Object message) {
+    return message instanceof String ? ((String) message).length() : ((Buffer) message).length();
+  }
+
+  /** One message the client sent, and when (ms of System.nanoTime). */
+  private static final class Sent {
+    final long at;
+    final Object message;
+
+    Sent(long at, Object message) {
+      this.at = at;
+      this.message = message;
+    }
+  }
+}
