@@ -427,7 +427,8 @@ class GatewayAttackTest {
   void smallerItems() throws Exception {
     try (Rig rig = Rig.start(limits().put("maxMessageSize", 65536), new JsonObject().put("inbound", new JsonArray()),
       null, new JsonObject().put("admin", new JsonObject().put("token", ADMIN)))) {
-      HttpClient http = HttpClient.newHttpClient();
+      // HTTP/1.1 as a browser's SockJS speaks it (the JDK client's default first tries an h2c upgrade)
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       String base = "http://127.0.0.1:" + rig.port + "/eventbus/000/" + Secrets.randomId();
       HttpResponse<String> open = post(http, base + "/xhr", "");
       assertEquals("o\n", open.body(), "the SockJS session opens over xhr");
