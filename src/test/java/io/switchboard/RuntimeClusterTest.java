@@ -140,14 +140,10 @@ class RuntimeClusterTest {
       assertEquals("joined room", c.next());
     }
     assertEquals(2, instances.size(), "sessions spread over both instances: " + instances);
-    // each of the two gateway nodes sends a new session to the instance with the fewest of its own
-    // sessions, so the two instances' totals differ by at most one per node
-    Map<String, Integer> perInstance = new java.util.HashMap<>();
-    for (WsClient c : rebindClients) {
-      perInstance.merge(who(c), 1, Integer::sum);
-    }
-    List<Integer> counts = new ArrayList<>(perInstance.values());
-    assertTrue(Math.abs(counts.get(0) - counts.get(1)) <= 2, "fewest-sessions balancing over two nodes: " + perInstance);
+    // The exact fewest-sessions rule is pinned where it is deterministic (InstancePickerTest, and
+    // DocumentedAnswersTest in one JVM). Here, across JVMs, the new instance's first opens may
+    // still fall back to the older one (NO_HANDLERS while its subscription reaches the gateway's
+    // JVM), so only the spread over both instances is asserted (above).
     rebindClients.get(0).send("publish:room:to everyone");
     for (WsClient c : rebindClients) {
       assertEquals("to everyone", c.next(), "group message reached every member on both instances");
@@ -236,10 +232,10 @@ class RuntimeClusterTest {
         assertTrue(seen.size() < 5, "not silently dropped, replayed after the rebind: " + seen);
         seen.add(rebindOnA.get(i).next());
       }
-      assertEquals("rebound " + rebindB, who(rebindOnA.get(i)));
+      assertEquals("rebound " + rebindB, whoAfterReplay(rebindOnA.get(i)));
     }
     for (WsClient c : rebindClients) {
-      String answer = who(c);
+      String answer = whoAfterReplay(c);
       assertTrue(answer.equals(rebindB) || answer.equals("rebound " + rebindB), answer);
     }
     for (WsClient c : closeClients) {
@@ -405,6 +401,22 @@ class RuntimeClusterTest {
   private static String who(WsClient c) {
     c.send("who");
     return (String) c.next();
+  }
+
+  /**
+   * {@link #who} for a rebind session after a rebind: the replay is at least once, so the group
+   * message of {@code twoInstances}, if its sender was on the lost instance and sent it within
+   * the replay window, is published again; its copies are skipped.
+   */
+  private static String whoAfterReplay(WsClient c) {
+    c.send("who");
+    for (int i = 0; i < 5; i++) {
+      String answer = (String) c.next();
+      if (!answer.equals("to everyone")) {
+        return answer;
+      }
+    }
+    throw new AssertionError("no answer to who, only replayed group messages");
   }
 
   private static String instanceOf(JvmProcess process, String service) {

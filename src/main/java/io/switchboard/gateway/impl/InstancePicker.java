@@ -20,20 +20,26 @@ final class InstancePicker<S> {
 
   /** Sessions this node has bound to each instance: the balancing weight. */
   private final Map<String, Set<S>> bound = new HashMap<>();
-  private int roundRobin;
+  /**
+   * Where each service's next pick starts among equals. Per service: a node's picks for several
+   * services interleave, and one shared counter would then start a service's picks at the same
+   * instance every time while its opens are in flight (not yet bound, so all counts are equal).
+   */
+  private final Map<String, Integer> roundRobin = new HashMap<>();
 
   /**
    * The instance (of {@code instances}, the service's live ones in directory order) with the
-   * fewest sessions from this node, not in {@code exclude}; null when there is none.
+   * fewest sessions from this node, not in {@code exclude}, round-robin among equals per
+   * {@code service}; null when there is none.
    */
-  String pick(List<String> instances, Set<String> exclude) {
+  String pick(String service, List<String> instances, Set<String> exclude) {
     int n = instances.size();
     if (n == 0) {
       return null;
     }
     String best = null;
     int bestCount = Integer.MAX_VALUE;
-    int start = roundRobin++ % n;
+    int start = Math.floorMod(roundRobin.merge(service, 1, Integer::sum) - 1, n);
     for (int i = 0; i < n; i++) {
       String address = instances.get((start + i) % n);
       int count = count(address);

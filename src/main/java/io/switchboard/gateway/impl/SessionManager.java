@@ -322,7 +322,7 @@ public final class SessionManager {
   private String pick(String service, Set<String> exclude) {
     List<String> instances = new ArrayList<>();
     directory.instances(service).forEach(e -> instances.add(e.address()));
-    return picker.pick(instances, exclude);
+    return picker.pick(service, instances, exclude);
   }
 
   private void bind(GatewaySession session, String instance) {

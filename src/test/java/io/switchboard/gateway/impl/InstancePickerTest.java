@@ -3,8 +3,10 @@ package io.switchboard.gateway.impl;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +26,7 @@ class InstancePickerTest {
     picker.bind("s2", "a");
     picker.bind("s3", "b");
     for (int i = 0; i < THREE.size(); i++) {
-      assertEquals("c", picker.pick(THREE, Set.of()), "pick " + i);
+      assertEquals("c", picker.pick("svc", THREE, Set.of()), "pick " + i);
     }
   }
 
@@ -32,7 +34,7 @@ class InstancePickerTest {
   @DisplayName("spreads sessions evenly when each pick is bound")
   void spreadsEvenly() {
     for (int i = 0; i < 30; i++) {
-      picker.bind("s" + i, picker.pick(THREE, Set.of()));
+      picker.bind("s" + i, picker.pick("svc", THREE, Set.of()));
     }
     for (String instance : THREE) {
       assertEquals(10, picker.count(instance), instance);
@@ -44,9 +46,23 @@ class InstancePickerTest {
   void roundRobinAmongEquals() {
     Set<String> picked = new HashSet<>();
     for (int i = 0; i < THREE.size(); i++) {
-      picked.add(picker.pick(THREE, Set.of()));
+      picked.add(picker.pick("svc", THREE, Set.of()));
     }
     assertEquals(Set.copyOf(THREE), picked);
+  }
+
+  @Test
+  @DisplayName("spreads each service's opens still in flight, even when another service's picks interleave")
+  void roundRobinPerService() {
+    List<String> two = List.of("a", "b");
+    List<String> otherTwo = List.of("x", "y");
+    Map<String, Integer> picked = new HashMap<>();
+    for (int i = 0; i < 6; i++) {
+      // nothing is bound yet (the opens are in flight), and another service's pick comes between
+      picked.merge(picker.pick("rebind", two, Set.of()), 1, Integer::sum);
+      picker.pick("close", otherTwo, Set.of());
+    }
+    assertEquals(Map.of("a", 3, "b", 3), picked);
   }
 
   @Test
@@ -55,7 +71,7 @@ class InstancePickerTest {
     picker.bind("s1", "b");
     picker.bind("s2", "c");
     for (int i = 0; i < THREE.size(); i++) {
-      String pick = picker.pick(THREE, Set.of("a"));
+      String pick = picker.pick("svc", THREE, Set.of("a"));
       assertTrue(pick.equals("b") || pick.equals("c"), pick);
     }
   }
@@ -63,8 +79,8 @@ class InstancePickerTest {
   @Test
   @DisplayName("picks nothing when the service has no instance or all are excluded")
   void nothingToPick() {
-    assertNull(picker.pick(List.of(), Set.of()));
-    assertNull(picker.pick(THREE, Set.copyOf(THREE)));
+    assertNull(picker.pick("svc", List.of(), Set.of()));
+    assertNull(picker.pick("svc", THREE, Set.copyOf(THREE)));
   }
 
   @Test
@@ -92,6 +108,6 @@ class InstancePickerTest {
     picker.unbind("s2", "b");
     picker.unbind("s2", "b"); // twice: no effect
     assertEquals(0, picker.count("b"));
-    assertEquals("b", picker.pick(THREE, Set.of()));
+    assertEquals("b", picker.pick("svc", THREE, Set.of()));
   }
 }
