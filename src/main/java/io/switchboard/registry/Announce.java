@@ -102,14 +102,15 @@ public final class Announce {
 
   /** The {@code lost} a TCP bridge says for an instance of a client whose connection dropped. */
   public static JsonObject lost(JsonObject announce) {
-    return withdraw(announce).put(OP, OP_LOST).put(MEMBER, announce.getString(MEMBER));
+    return withdraw(announce).put(OP, OP_LOST);
   }
 
-  /** The withdraw matching an announce (its node too: a directory takes a withdraw only from the announcer's node). */
+  /** The withdraw matching an announce (its node and member too: a directory takes a withdraw only from the announcer). */
   public static JsonObject withdraw(JsonObject announce) {
-    return new JsonObject().put(OP, OP_WITHDRAW).put(ROLE, announce.getString(ROLE))
+    JsonObject withdraw = new JsonObject().put(OP, OP_WITHDRAW).put(ROLE, announce.getString(ROLE))
       .put(SERVICE, announce.getString(SERVICE)).put(INSTANCE, announce.getString(INSTANCE))
       .put(NODE, announce.getString(NODE));
+    return announce.getString(MEMBER) == null ? withdraw : withdraw.put(MEMBER, announce.getString(MEMBER));
   }
 
   /**
