@@ -82,6 +82,9 @@ H_REBIND = "sb.rebind"
 H_TOKEN = "sb.token"  # checked and removed by the bridge (TcpBridgeOptions.TOKEN_HEADER)
 
 OP_OPEN, OP_TEXT, OP_BINARY, OP_CLOSE, OP_JOIN, OP_LEAVE = "open", "text", "binary", "close", "join", "leave"
+# "this instance does not hold the session": Java services answer a frame for a session they ended
+# with it (docs/protocol.md); this SDK ignores such frames, as the gateway's address is not in them.
+OP_EXPIRED = "expired"
 
 NORMAL = 1000
 INTERNAL_ERROR = 1011

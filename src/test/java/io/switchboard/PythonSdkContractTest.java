@@ -29,7 +29,7 @@ class PythonSdkContractTest {
     "  'service': s.service_address('x'), 'instance': s.instance_address('x', 'i'), 'group': s.qualified_group('x', 'g'),",
     "  'registry': s.REGISTRY, 'hello': s.REGISTRY_HELLO, 'groups': s.GROUPS,",
     "  'headers': [s.H_OP, s.H_SESSION, s.H_GATEWAY, s.H_INSTANCE, s.H_CODE, s.H_REASON, s.H_GROUP, s.H_EXCEPT, s.H_REBIND],",
-    "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE],",
+    "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE, s.OP_EXPIRED],",
     "  'codes': [s.NORMAL, s.INTERNAL_ERROR, s.SERVICE_RESTART],",
     "  'tokenFile': s.token_file(7000),",
     "  'bridge': [s.DEFAULT_BRIDGE_HOST, s.DEFAULT_BRIDGE_PORT, s.ENV_HOST, s.ENV_PORT, s.ENV_TOKEN, s.ENV_TOKEN_FILE, s.TOKEN_FOLDER]}))");

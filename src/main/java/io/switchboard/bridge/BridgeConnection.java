@@ -5,6 +5,7 @@ import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.Headers;
 import io.switchboard.protocol.Op;
 import io.switchboard.registry.Announce;
+import io.switchboard.registry.ClusterMembership;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -61,6 +62,10 @@ final class BridgeConnection {
   private final LinkedHashMap<String, Pending> replies = new LinkedHashMap<>();
   /** Session id to the address of the gateway node holding it, for sessions bound to this client. */
   private final Map<String, String> sessions = new HashMap<>();
+  /** The last announce of each instance this client announced and did not withdraw: said lost when it drops. */
+  private final Map<String, JsonObject> announced = new HashMap<>();
+  /** This JVM's cluster membership: the client's announces are stamped with it (null: not clustered). */
+  private final ClusterMembership membership;
   private TcpBridgeOptions.ServiceGrant grant;
   private int expected = -1;
   private int refusals;
@@ -73,6 +78,7 @@ final class BridgeConnection {
     this.options = options;
     this.socket = socket;
     this.onFreed = onFreed;
+    this.membership = ClusterMembership.of(vertx);
     this.parser = RecordParser.newFixed(4, this::onRecord);
     socket.setWriteQueueMaxSize(options.maxOutboundBytes());
     socket.handler(parser);
@@ -357,11 +363,27 @@ final class BridgeConnection {
       if (why != null) {
         refuse(why);
       } else {
-        eb.publish(address, body, deliveryOptions(headers));
+        JsonObject announce = stamp((JsonObject) body);
+        String instance = announce.getString(Announce.INSTANCE);
+        if (Announce.OP_WITHDRAW.equals(announce.getString(Announce.OP))) {
+          announced.remove(instance);
+        } else {
+          announced.put(instance, announce);
+        }
+        eb.publish(address, announce, deliveryOptions(headers));
       }
     } else {
       refuse("only " + Addresses.GROUPS + " and " + Addresses.REGISTRY + " take a publish, not " + address);
     }
+  }
+
+  /**
+   * The client's announce as the cluster sees it: said by this JVM's cluster member, so that the
+   * instance is lost the moment this JVM leaves the cluster (a client cannot name another member).
+   */
+  private JsonObject stamp(JsonObject announce) {
+    String member = membership == null ? null : membership.localNode();
+    return member == null ? announce.copy() : announce.copy().put(Announce.MEMBER, member);
   }
 
   /** Why this client may not publish this announce or withdraw, or {@code null}. */
@@ -524,6 +546,9 @@ final class BridgeConnection {
     replies.values().forEach(p -> p.message.fail(CloseCodes.SERVICE_RESTART, "bridge client of " + service() + " is gone"));
     replies.clear();
     sessions.clear();
+    // its instances are gone now, not after their heartbeat timeout: gateways move or close their sessions
+    announced.values().forEach(a -> eb.publish(Addresses.REGISTRY, Announce.lost(a)));
+    announced.clear();
     onFreed.run();
   }
 }

@@ -24,7 +24,8 @@ import java.util.Map;
  *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000, "maxConnections": 19000,
  *               "maxConnectionsPerIp": 4096, "maxHeaderSize": 8192, "maxOutboundBytes": 1048576,
  *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000,
- *               "requestHeadTimeoutMs": 10000, "maxBridgeHandlersPerIp": 10000 },
+ *               "requestHeadTimeoutMs": 10000, "maxBridgeHandlersPerIp": 10000,
+ *               "heartbeatTimeoutMs": 30000 },  // silent this long while its JVM is a member: lost
  *   "admin": { "token": "s3cret" },         // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
  *   "metrics": { "enabled": true, "access": "loopback" },   // /metrics: public | loopback | admin
  *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
@@ -45,6 +46,8 @@ public final class GatewayOptions {
   public static final int DEFAULT_MAX_FRAME_SIZE = 65536;
   public static final int DEFAULT_MAX_MESSAGE_SIZE = 262144;
   public static final int DEFAULT_OPEN_TIMEOUT_MS = 5000;
+  /** How long peers wait for this gateway's heartbeat while its JVM is a cluster member. */
+  public static final int DEFAULT_HEARTBEAT_TIMEOUT_MS = (int) io.switchboard.registry.Announce.DEFAULT_HEARTBEAT_TIMEOUT_MS;
   public static final int DEFAULT_MAX_CONNECTIONS = 19_000;
   public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 4096;
   public static final int DEFAULT_MAX_HEADER_SIZE = 8192;
@@ -85,6 +88,7 @@ public final class GatewayOptions {
   private final int maxFrameSize;
   private final int maxMessageSize;
   private final int openTimeoutMs;
+  private final int heartbeatTimeoutMs;
   private final String adminToken;
   private final List<String> allowedOrigins;
   private final boolean allowMissingOrigin;
@@ -130,6 +134,7 @@ public final class GatewayOptions {
     maxFrameSize = limits.integer("maxFrameSize", DEFAULT_MAX_FRAME_SIZE, 125, 16 << 20);
     maxMessageSize = limits.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 125, 64 << 20);
     openTimeoutMs = limits.integer("openTimeoutMs", DEFAULT_OPEN_TIMEOUT_MS, 100, 600_000);
+    heartbeatTimeoutMs = limits.integer("heartbeatTimeoutMs", DEFAULT_HEARTBEAT_TIMEOUT_MS, 4000, 3_600_000);
     maxConnections = limits.integer("maxConnections", DEFAULT_MAX_CONNECTIONS, 1, 10_000_000);
     maxConnectionsPerIp = limits.integer("maxConnectionsPerIp", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 10_000_000);
     maxHeaderSize = limits.integer("maxHeaderSize", DEFAULT_MAX_HEADER_SIZE, 1024, 1 << 20);
@@ -403,6 +408,14 @@ public final class GatewayOptions {
   /** How long the gateway waits for a service to accept a new session. */
   public int openTimeoutMs() {
     return openTimeoutMs;
+  }
+
+  /**
+   * How long services may hear no heartbeat from this gateway, while its JVM is still a cluster
+   * member, before they take it for lost (a killed JVM is noticed by the cluster in about a second).
+   */
+  public int heartbeatTimeoutMs() {
+    return heartbeatTimeoutMs;
   }
 
   /** The browser event-bus bridge at {@code /eventbus}: permissions (none by default) and limits. */

@@ -73,7 +73,7 @@ public class GatewayVerticle extends VerticleBase {
       }
     });
     inbox = new GatewayInbox(vertx.eventBus(), nodeAddress, registry, sessions);
-    announcer = new Announcer(vertx, Announce.DEFAULT_HEARTBEAT_MS, () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
+    announcer = new Announcer(vertx, Announce.DEFAULT_HEARTBEAT_MS, options.heartbeatTimeoutMs(), () -> Announce.of(Announce.ROLE_GATEWAY, nodeAddress,
       Announce.DEFAULT_HEARTBEAT_MS).put(Announce.SESSIONS, registry.size()).put(Announce.BATCH, true));
     tokens = options.jwt() == null ? null : new TokenCheck(vertx, options.jwt());
     bridge = new BridgeMount(vertx, options, nodeId, tokens);

@@ -57,6 +57,11 @@ public final class Addresses {
     return PREFIX + "gateway." + nodeId;
   }
 
+  /** Whether an address has the shape of a gateway node's. */
+  public static boolean isGateway(String address) {
+    return address.startsWith(PREFIX + "gateway.") && address.length() > (PREFIX + "gateway.").length();
+  }
+
   /** The address of a service host (a JVM that accepts deploy commands, see ServiceHost). */
   public static String host(String hostId) {
     return PREFIX + "host." + hostId;

@@ -12,7 +12,10 @@ package io.switchboard.protocol;
  *
  * <p>Service to gateway: {@link #TEXT}, {@link #BINARY}, {@link #CLOSE}, {@link #JOIN},
  * {@link #LEAVE} to one session; {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a
- * request: body {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops.
+ * request: body {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops;
+ * {@link #EXPIRED} (no body) for a session the instance does not hold, answering a message the
+ * gateway sent it (the instance took the gateway for lost and closed its sessions on its side):
+ * the gateway closes the socket with 1012, so that the client reconnects instead of talking to nobody.
  *
  * <p>Both ways, between peers that announced {@code "batch": true}: {@link #BATCH} (body: a
  * {@link Batch} of session messages).
@@ -26,6 +29,7 @@ public enum Op {
   CLOSE("close", 3),
   JOIN("join", 4),
   LEAVE("leave", 5),
+  EXPIRED("expired", 6),
   DRAIN("drain", 0),
   BATCH("batch", 0),
   DEPLOY("deploy", 0),

@@ -73,6 +73,15 @@ public final class PeerLink {
     group(Op.LEAVE, sessionId, group);
   }
 
+  /** Says that this instance does not hold the session (it was closed on the instance's side). */
+  public void expired(String sessionId) {
+    if (batched.getAsBoolean()) {
+      outbox.add(address, Op.EXPIRED, sessionId, Buffer.buffer());
+    } else {
+      send(Op.EXPIRED, sessionId, null, new DeliveryOptions());
+    }
+  }
+
   private void group(Op op, String sessionId, String group) {
     if (batched.getAsBoolean()) {
       outbox.add(address, op, sessionId, Buffer.buffer(group));

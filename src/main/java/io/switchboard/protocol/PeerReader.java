@@ -32,6 +32,11 @@ public final class PeerReader {
     default void leave(String sessionId, String group) {
       LOG.log(System.Logger.Level.WARNING, "Ignoring a leave for session " + sessionId);
     }
+
+    /** The sending instance does not hold the session ({@link Op#EXPIRED}); only a gateway receives it. */
+    default void expired(String sessionId) {
+      LOG.log(System.Logger.Level.WARNING, "Ignoring an expired for session " + sessionId);
+    }
   }
 
   private PeerReader() {
@@ -88,6 +93,9 @@ public final class PeerReader {
         break;
       case LEAVE:
         receiver.leave(sid, payload != null ? payload.toString(StandardCharsets.UTF_8) : headers.get(Headers.GROUP));
+        break;
+      case EXPIRED:
+        receiver.expired(sid);
         break;
       default:
         LOG.log(System.Logger.Level.WARNING, "Ignoring a session message with op " + op);

@@ -16,25 +16,35 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * What one gateway node (or service instance) knows of the cluster: the live service instances (with their paths),
- * service hosts and gateways, learnt from their announces. An instance whose heartbeats stop
- * ({@link Announce#MISSED_HEARTBEATS} in a row) is dropped and reported to the lost-entry
- * listener; a withdrawn one is dropped quietly (it drains its own sessions). Local state,
+ * What one gateway node (or service instance) knows of the cluster: the live service instances
+ * (with their paths), service hosts and gateways, learnt from their announces. Local state,
  * confined to the node's event loop; it only holds what is alive, so it does not grow as
  * instances come and go.
  *
- * <p>Who may speak for an entry: the first announce of an instance address binds it to its role,
- * service and {@code node}, and fixes its heartbeat. A later announce or a withdraw for that address
- * from another node (or claiming another role or service) is ignored, as is an announce whose
- * address does not have its role's shape ({@link Addresses}), whose heartbeat is below
- * {@link Announce#MIN_HEARTBEAT_MS}, or that is not well-formed; a path a gateway keeps for itself
- * ({@link Announce#reservedPath}) never routes to a service. So a peer cannot make others drop a
- * real gateway or instance by announcing for it. (Cluster members are trusted to say their own node
- * truly; untrusted processes come in over the TCP bridge, which lets them announce only their own
- * instances: docs/protocol.md.)
+ * <p><b>When an entry is lost</b> (reported to the lost-entry listener): when its JVM leaves the
+ * cluster ({@link ClusterMembership}: a kill is noticed in about a second), when a TCP bridge says
+ * its client's connection dropped ({@link Announce#OP_LOST}), or when it sends no heartbeat for its
+ * {@link Announce#HEARTBEAT_TIMEOUT_MS} (default {@value Announce#DEFAULT_HEARTBEAT_TIMEOUT_MS} ms)
+ * although its JVM is still a member. Load cannot fake any of these: a saturated event loop delays
+ * heartbeats (theirs or ours) by seconds, never by the timeout, and membership does not depend on
+ * event loops at all. A withdrawn entry is dropped quietly (it drains its own sessions).
+ *
+ * <p><b>Who may speak for an entry</b>: the first announce of an instance address binds it to its
+ * role, service, {@code node} and {@code member}, and fixes its heartbeat timeout. A later announce,
+ * withdraw or lost for that address from another node or member (or claiming another role or
+ * service) is ignored, as is an announce from a JVM that is not a cluster member now (one cut off by
+ * a partition, whose queued announces arrive late), an announce whose address does not have its
+ * role's shape ({@link Addresses}), whose heartbeat is below {@link Announce#MIN_HEARTBEAT_MS}, or
+ * that is not well-formed; a path a gateway keeps for itself ({@link Announce#reservedPath}) never
+ * routes to a service. So a peer cannot make others drop a real gateway or instance by announcing
+ * for it. (Cluster members are trusted to say their own node truly; untrusted processes come in
+ * over the TCP bridge, which stamps their announces with its own member and lets them announce only
+ * their own instances: docs/protocol.md.)
  */
 public final class Directory {
 
@@ -47,6 +57,7 @@ public final class Directory {
     private JsonObject announce;
     private long lastSeen;
     private long heartbeat;
+    private long timeout;
 
     public String role() {
       return announce.getString(Announce.ROLE, Announce.ROLE_SERVICE);
@@ -62,6 +73,11 @@ public final class Directory {
 
     public String node() {
       return announce.getString(Announce.NODE, "?");
+    }
+
+    /** The cluster node id of the JVM it runs in (or that speaks for it), or {@code null} when it did not say. */
+    public String member() {
+      return announce.getString(Announce.MEMBER);
     }
 
     /** What gateways do with its sessions when it is lost or stops; {@link Failover#CLOSE} when it does not say. */
@@ -115,10 +131,19 @@ public final class Directory {
     public long heartbeatMs() {
       return heartbeat;
     }
+
+    /** How long it may stay silent while its JVM is a member, as its first announce gave it. */
+    public long heartbeatTimeoutMs() {
+      return timeout;
+    }
   }
 
   private final Vertx vertx;
+  /** The cluster's members now, or null when not clustered (then heartbeats alone decide). */
+  private final Supplier<Set<String>> membership;
+  private Set<String> members = Set.of();
   private Consumer<Entry> onLost = e -> { };
+  private Consumer<Entry> onAdded = e -> { };
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private Map<String, String> pathToService = Collections.emptyMap();
   private MessageConsumer<JsonObject> consumer;
@@ -126,10 +151,33 @@ public final class Directory {
   private long lastIgnoredLog = Long.MIN_VALUE / 2;
 
   public Directory(Vertx vertx) {
-    this.vertx = vertx;
+    this(vertx, membershipOf(vertx));
   }
 
-  /** Sets what to do, on the event loop, for each entry (of any role) whose heartbeats stopped. */
+  /**
+   * A directory that reads the cluster's members from {@code membership} (null: not clustered,
+   * heartbeats alone decide).
+   */
+  public Directory(Vertx vertx, Supplier<Set<String>> membership) {
+    this.vertx = vertx;
+    this.membership = membership;
+    if (membership != null) {
+      members = membership.get();
+    }
+  }
+
+  private static Supplier<Set<String>> membershipOf(Vertx vertx) {
+    ClusterMembership cluster = ClusterMembership.of(vertx);
+    return cluster == null ? null : cluster::members;
+  }
+
+  /** Sets what to do, on the event loop, for each entry that appears (a first announce). */
+  public Directory onAdded(Consumer<Entry> onAdded) {
+    this.onAdded = onAdded;
+    return this;
+  }
+
+  /** Sets what to do, on the event loop, for each entry (of any role) that is lost (see the class doc). */
   public Directory onLost(Consumer<Entry> onLost) {
     this.onLost = onLost;
     return this;
@@ -198,13 +246,22 @@ public final class Directory {
       return;
     }
     Entry known = entries.get(address);
-    if (Announce.OP_WITHDRAW.equals(msg.getString(Announce.OP))) {
-      if (known != null && !Objects.equals(known.announce.getValue(Announce.NODE), msg.getValue(Announce.NODE))) {
-        ignore("a withdraw of " + address + " from node " + msg.getValue(Announce.NODE), "it was announced by " + known.node());
-      } else if (known != null) {
+    String op = msg.getString(Announce.OP);
+    if (Announce.OP_WITHDRAW.equals(op) || Announce.OP_LOST.equals(op)) {
+      if (known == null) {
+        return;
+      }
+      if (!sameSpeaker(known, msg)) {
+        ignore("a " + op + " of " + address + " from node " + msg.getValue(Announce.NODE), "it was announced by " + known.node());
+      } else if (Announce.OP_WITHDRAW.equals(op)) {
         entries.remove(address);
         LOG.log(System.Logger.Level.INFO, "Withdrawn: " + describe(known));
         rebuildPaths();
+      } else {
+        entries.remove(address);
+        rebuildPaths();
+        LOG.log(System.Logger.Level.WARNING, "Lost (its bridge connection dropped): " + describe(known));
+        onLost.accept(known);
       }
       return;
     }
@@ -222,9 +279,22 @@ public final class Directory {
       ignore("an announce of " + address, "heartbeatMs " + hb + " is below " + Announce.MIN_HEARTBEAT_MS);
       return;
     }
+    Object timeout = msg.getValue(Announce.HEARTBEAT_TIMEOUT_MS);
+    if (timeout != null && !(timeout instanceof Number)) {
+      ignore("an announce of " + address, "heartbeatTimeoutMs " + timeout + " is not a number");
+      return;
+    }
     msg.getJsonArray(Announce.PATHS); // a wrong type throws here, before anything changes
-    if (known != null && (!Objects.equals(known.announce.getValue(Announce.NODE), msg.getValue(Announce.NODE))
-      || !role.equals(known.role()) || !Objects.equals(service, known.service()))) {
+    Object member = msg.getValue(Announce.MEMBER);
+    if (member != null && !(member instanceof String)) {
+      ignore("an announce of " + address, "member " + member + " is not a string");
+      return;
+    }
+    if (member != null && !isMember((String) member)) {
+      ignore("an announce of " + address + " from member " + member, "that JVM is not in the cluster now");
+      return;
+    }
+    if (known != null && (!sameSpeaker(known, msg) || !role.equals(known.role()) || !Objects.equals(service, known.service()))) {
       ignore("an announce of " + address + " from node " + msg.getValue(Announce.NODE),
         "it is " + describe(known));
       return;
@@ -235,6 +305,8 @@ public final class Directory {
     if (isNew) {
       entry = new Entry();
       entry.heartbeat = hb == null ? Announce.DEFAULT_HEARTBEAT_MS : ((Number) hb).longValue();
+      entry.timeout = Math.max(Announce.MISSED_HEARTBEATS * entry.heartbeat,
+        timeout == null ? Announce.DEFAULT_HEARTBEAT_TIMEOUT_MS : ((Number) timeout).longValue());
       entries.put(address, entry);
     }
     entry.announce = msg;
@@ -245,6 +317,24 @@ public final class Directory {
       }
       rebuildPaths();
     }
+    if (isNew) {
+      onAdded.accept(entry);
+    }
+  }
+
+  /** Whether a registry message comes from the node and member that announced the entry. */
+  private static boolean sameSpeaker(Entry known, JsonObject msg) {
+    return Objects.equals(known.announce.getValue(Announce.NODE), msg.getValue(Announce.NODE))
+      && Objects.equals(known.announce.getValue(Announce.MEMBER), msg.getValue(Announce.MEMBER));
+  }
+
+  /** Whether a node id is a member of the cluster now (always, when not clustered). */
+  private boolean isMember(String member) {
+    if (membership == null || members.contains(member)) {
+      return true;
+    }
+    members = membership.get(); // it may have joined since the last sweep
+    return members.contains(member);
   }
 
   /** Whether an instance address has the shape {@link Addresses} gives its role. */
@@ -273,22 +363,30 @@ public final class Directory {
 
   private void sweep() {
     long now = now();
-    List<Entry> lost = new ArrayList<>();
+    if (membership != null) {
+      members = membership.get();
+    }
+    Map<Entry, String> lost = new LinkedHashMap<>();
     entries.values().removeIf(e -> {
-      boolean expired = now - e.lastSeen > Announce.MISSED_HEARTBEATS * e.heartbeatMs();
-      if (expired) {
-        lost.add(e);
+      String why = null;
+      if (membership != null && e.member() != null && !members.contains(e.member())) {
+        why = "its JVM left the cluster";
+      } else if (now - e.lastSeen > e.timeout) {
+        why = "no heartbeat for " + (now - e.lastSeen) + " ms";
       }
-      return expired;
+      if (why != null) {
+        lost.put(e, why);
+      }
+      return why != null;
     });
     if (lost.isEmpty()) {
       return;
     }
     rebuildPaths();
-    for (Entry e : lost) {
-      LOG.log(System.Logger.Level.WARNING, "Lost (no heartbeat for " + (now - e.lastSeen) + " ms): " + describe(e));
+    lost.forEach((e, why) -> {
+      LOG.log(System.Logger.Level.WARNING, "Lost (" + why + "): " + describe(e));
       onLost.accept(e);
-    }
+    });
   }
 
   private void rebuildPaths() {

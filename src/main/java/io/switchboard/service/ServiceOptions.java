@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 
 /**
  * The options every service reads from its {@code conf/*.json}:
- * <pre>{@code { "name": "chat", "paths": ["/chat"], "failover": "close", "heartbeatMs": 500, "drainTimeoutMs": 3000,
- *   "maxMessageSize": 8192, "maxMessagesPerSecond": 50 }}</pre>
+ * <pre>{@code { "name": "chat", "paths": ["/chat"], "failover": "close", "heartbeatMs": 500, "heartbeatTimeoutMs": 30000,
+ *   "drainTimeoutMs": 3000, "maxMessageSize": 8192, "maxMessagesPerSecond": 50 }}</pre>
  * {@code name} is the service's name, as gateway routes refer to it; it defaults to the
  * service class's {@link ServiceVerticle#defaultName()}. {@code failover} defaults to the
  * class's {@link ServiceVerticle#defaultFailover()}. Keys of the service's own are read by
@@ -28,6 +28,12 @@ public final class ServiceOptions {
 
   /** How often an instance announces itself to the gateways. */
   public static final int DEFAULT_HEARTBEAT_MS = 500;
+  /**
+   * How long gateways may hear no heartbeat from an instance whose JVM is still a cluster member
+   * before they take it for lost. A killed JVM is noticed by the cluster in about a second; this
+   * only catches an instance that hangs, so it is generous: a burst of work never trips it.
+   */
+  public static final int DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
   /** How long a stopping instance waits for gateways to take its sessions back. */
   public static final int DEFAULT_DRAIN_TIMEOUT_MS = 3000;
   /** Largest message a client may send this service; 0: no bound of the service's own. */
@@ -39,6 +45,7 @@ public final class ServiceOptions {
   private final List<String> paths;
   private final Failover failover;
   private final int heartbeatMs;
+  private final int heartbeatTimeoutMs;
   private final int drainTimeoutMs;
   private final int maxMessageSize;
   private final int maxMessagesPerSecond;
@@ -64,6 +71,7 @@ public final class ServiceOptions {
       throw conf.fail("failover", "must be \"close\" or \"rebind\"", f);
     }
     this.heartbeatMs = conf.integer("heartbeatMs", DEFAULT_HEARTBEAT_MS, 50, 60_000);
+    this.heartbeatTimeoutMs = conf.integer("heartbeatTimeoutMs", DEFAULT_HEARTBEAT_TIMEOUT_MS, 200, 3_600_000);
     this.drainTimeoutMs = conf.integer("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS, 0, 600_000);
     this.maxMessageSize = conf.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 0, Integer.MAX_VALUE);
     this.maxMessagesPerSecond = conf.integer("maxMessagesPerSecond", DEFAULT_MAX_MESSAGES_PER_SECOND, 0, 1_000_000);
@@ -87,9 +95,17 @@ public final class ServiceOptions {
     return failover;
   }
 
-  /** How often the instance announces itself (gateways count it lost after 4 missed). */
+  /** How often the instance announces itself. */
   public int heartbeatMs() {
     return heartbeatMs;
+  }
+
+  /**
+   * How long the instance may send no heartbeat while its JVM is a cluster member before gateways
+   * take it for lost (at least 4 heartbeats).
+   */
+  public int heartbeatTimeoutMs() {
+    return heartbeatTimeoutMs;
   }
 
   /** How long a stopping instance waits for gateways to take its sessions back. */

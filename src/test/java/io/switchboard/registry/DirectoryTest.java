@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -111,10 +113,10 @@ class DirectoryTest {
   }
 
   @Test
-  @DisplayName("drops an entry after four missed heartbeats, reports it lost once and unroutes its paths; a live one stays")
+  @DisplayName("drops an entry silent past its heartbeat timeout, reports it lost once and unroutes its paths; a live one stays")
   void sweep() throws Exception {
     publish(gateway("1@real", 1000));
-    publish(chat("1@real", 50, "/chat"));
+    publish(chat("1@real", 50, "/chat").put(Announce.HEARTBEAT_TIMEOUT_MS, 200));
     awaitTrue(() -> directory.get(GW) != null && directory.get(CHAT) != null);
     // the gateway keeps heartbeating, the chat instance (50 ms heartbeat) falls silent
     long deadline = System.nanoTime() + 20_000_000_000L;
@@ -132,6 +134,66 @@ class DirectoryTest {
       return null;
     });
     assertEquals(List.of(CHAT), lost, "reported once, and only the silent entry");
+  }
+
+  @Test
+  @DisplayName("keeps an entry whose heartbeats stall (a busy JVM) while its JVM is a member, far past four missed heartbeats")
+  void stallIsNotDeath() throws Exception {
+    Set<String> members = ConcurrentHashMap.newKeySet();
+    members.add("m1");
+    Directory clustered = clustered(members);
+    publish(chat("1@real", 50, "/chat").put(Announce.MEMBER, "m1").put(Announce.HEARTBEAT_TIMEOUT_MS, 20_000));
+    awaitTrue(() -> clustered.get(CHAT) != null);
+    Thread.sleep(1000); // silent for 20 heartbeats: the old rule (4 missed) would have dropped it
+    assertTrue(onLoop(() -> clustered.get(CHAT) != null), "a silent member's entry is kept until its heartbeat timeout");
+    assertEquals(List.of(), lost);
+  }
+
+  @Test
+  @DisplayName("takes an entry for lost the moment its JVM leaves the cluster, and believes no announce from a non-member")
+  void membershipDecides() throws Exception {
+    Set<String> members = ConcurrentHashMap.newKeySet();
+    members.add("m1");
+    Directory clustered = clustered(members);
+    publish(gateway("1@real", 1000).put(Announce.MEMBER, "m1"));
+    publish(chat("9@gone", 1000, "/chat").put(Announce.MEMBER, "m9"));   // m9 is no member (cut off, or made up)
+    awaitTrue(() -> clustered.get(GW) != null);
+    Thread.sleep(300); // the non-member's announce has been read by now (published before the awaited one)
+    assertNull(onLoop(() -> clustered.get(CHAT)), "an announce from a JVM outside the cluster is not believed");
+
+    members.add("m9");
+    publish(chat("9@gone", 1000, "/chat").put(Announce.MEMBER, "m9"));
+    awaitTrue(() -> clustered.get(CHAT) != null);
+    members.remove("m1");
+    awaitTrue(() -> clustered.get(GW) == null);
+    awaitTrue(() -> lost.contains(GW));
+    assertEquals(List.of(GW), lost, "only the entry of the JVM that left");
+    assertNotNull(onLoop(() -> clustered.get(CHAT)));
+  }
+
+  @Test
+  @DisplayName("drops an entry at once on a lost from the member that announced it (a TCP bridge whose client dropped), not from another")
+  void bridgeSaysLost() throws Exception {
+    Set<String> members = ConcurrentHashMap.newKeySet();
+    members.add("bridge");
+    members.add("other");
+    Directory clustered = clustered(members);
+    JsonObject announce = chat("7@python", 1000, "/chat").put(Announce.MEMBER, "bridge");
+    publish(announce);
+    awaitTrue(() -> clustered.get(CHAT) != null);
+    publish(Announce.lost(announce).put(Announce.MEMBER, "other"));
+    Thread.sleep(300);
+    assertNotNull(onLoop(() -> clustered.get(CHAT)), "a lost from another member is ignored");
+    publish(Announce.lost(announce));
+    awaitTrue(() -> clustered.get(CHAT) == null);
+    awaitTrue(() -> lost.contains(CHAT));
+  }
+
+  /** A second directory on the same bus that reads its cluster members from {@code members}; its losses go to {@link #lost}. */
+  private Directory clustered(Set<String> members) throws Exception {
+    Directory d = new Directory(vertx, () -> Set.copyOf(members)).onLost(e -> lost.add(e.address()));
+    await(onLoop(d::start));
+    return d;
   }
 
   /** Runs on the directory's event loop (it is confined there) and returns the result. */

@@ -96,11 +96,21 @@ public final class GatewayInbox {
     public void leave(String sessionId, String group) {
       to(sessionId, session -> registry.leave(session, group));
     }
+
+    @Override
+    public void expired(String sessionId) {
+      to(sessionId, sessions::expired);
+    }
   };
 
   private void to(String sessionId, Consumer<GatewaySession> push) {
     GatewaySession session = registry.get(sessionId);
-    if (session != null && !session.isClosed() && !movedAway(session, sender)) {
+    if (session == null || session.isClosed()) {
+      return;
+    }
+    if (movedAway(session, sender)) {
+      sessions.stale(session, sender);
+    } else {
       push.accept(session);
     }
   }

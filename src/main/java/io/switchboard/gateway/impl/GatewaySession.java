@@ -43,6 +43,8 @@ final class GatewaySession {
    * a replay after its instance is lost. Null for {@code close} services, which pay nothing for it.
    */
   ReplayBuffer recent;
+  /** The last instance told the session moved away from it (see SessionManager#stale), or null. */
+  private String toldStale;
 
   /**
    * A session's life. The first three are live (frames are relayed or wait in {@link #pending},
@@ -117,6 +119,15 @@ final class GatewaySession {
     if (isLive()) {
       state = State.REBINDING;
     }
+  }
+
+  /** Whether {@code instance} still has to be told the session moved away from it; true once per instance in a row. */
+  boolean toldStale(String instance) {
+    if (instance.equals(toldStale)) {
+      return false;
+    }
+    toldStale = instance;
+    return true;
   }
 
   /** The socket closed: the end of the session's life. */

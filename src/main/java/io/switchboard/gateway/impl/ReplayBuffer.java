@@ -15,7 +15,12 @@ import java.util.List;
  */
 final class ReplayBuffer {
 
-  static final long WINDOW_MS = 5000;
+  /**
+   * Long enough to cover the time a lost instance goes unnoticed: a killed JVM about a second, a
+   * host cut off by a partition Hazelcast's {@code max.no.heartbeat.seconds} (5 s in
+   * conf/cluster.xml, 10 s in conf/cluster-network.xml). The count and byte bounds cap the cost.
+   */
+  static final long WINDOW_MS = 15_000;
   static final int MAX_MESSAGES = 256;
   static final int MAX_BYTES = 1 << 20;
 

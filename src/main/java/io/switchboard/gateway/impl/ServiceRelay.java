@@ -27,7 +27,7 @@ final class ServiceRelay {
     this.bus = bus;
     this.gatewayAddress = gatewayAddress;
     this.openTimeoutMs = openTimeoutMs;
-    this.outbox = new Outbox(bus, context);
+    this.outbox = new Outbox(bus, context, gatewayAddress); // batches say which gateway sent them
   }
 
   /** Asks {@code address} to accept a session; completes with the address of the instance that did. */
@@ -54,6 +54,11 @@ final class ServiceRelay {
 
   void close(GatewaySession session, int code, String reason) {
     link(session).close(session.id, new Close(code, reason));
+  }
+
+  /** A close for a session to an instance it is no longer bound to (one message, unbatched). */
+  void closeAt(String instance, String sessionId, Close close) {
+    new PeerLink(bus, outbox, instance, () -> false).close(sessionId, close);
   }
 
   /** The writer to the session's instance, in the encoding that instance reads. */

@@ -115,13 +115,15 @@ public final class SessionManager {
     open(session, false, new HashSet<>());
   }
 
-  /** An instance stopped heartbeating: handle each of its sessions as its service declared. */
+  /** An instance is lost (its JVM left the cluster, or it hung): handle each of its sessions as its service declared. */
   public void instanceLost(Directory.Entry instance) {
     boolean rebind = instance.failover() == Failover.REBIND;
     // the instance may have died any time after it sent its last heartbeat
     long unsureSince = instance.lastSeenMs() - instance.heartbeatMs();
     List<GatewaySession> sessions = picker.boundTo(instance.address());
     for (GatewaySession session : sessions) {
+      // it may be alive after all (hung past its heartbeat timeout): it must not keep the session
+      relay.close(session, CloseCodes.SERVICE_RESTART, "Service instance taken for lost");
       if (rebind && session.recent != null && !session.recent.covers(unsureSince)) {
         // some of what the instance may not have processed is no longer kept: say so (1012)
         unbind(session);
@@ -138,6 +140,31 @@ public final class SessionManager {
     if (!sessions.isEmpty()) {
       LOG.log(System.Logger.Level.INFO, (rebind ? "Rebinding " : "Closing ") + sessions.size() + " session(s) of lost instance "
         + instance.address());
+    }
+  }
+
+  /**
+   * The session's instance says it does not hold the session: it took this gateway for lost (a
+   * stall longer than the heartbeat timeout, or a partition) and ended the session on its side.
+   * Messages the client sent since then went nowhere, so the socket is closed with 1012: the client
+   * reconnects instead of talking to nobody.
+   */
+  void expired(GatewaySession session) {
+    if (session.isBound()) {
+      LOG.log(System.Logger.Level.INFO, "Session " + session.id + ": instance " + session.instance + " no longer holds it");
+      unbind(session);
+      closeSession(session, CloseCodes.SERVICE_RESTART, "Service instance lost the session; reconnect");
+    }
+  }
+
+  /**
+   * An instance the session has moved away from still pushes to it (it was taken for lost but lives,
+   * or its messages were held up in a partition): what it sends is dropped, and it is told the session
+   * is closed on its side, once per instance and session, so that it frees what it holds for it.
+   */
+  void stale(GatewaySession session, String instance) {
+    if (session.toldStale(instance)) {
+      relay.closeAt(instance, session.id, new Close(CloseCodes.SERVICE_RESTART, "The session moved to another instance"));
     }
   }
 

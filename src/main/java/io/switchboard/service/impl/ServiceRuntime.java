@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -64,6 +65,22 @@ public final class ServiceRuntime {
   private final Outbox outbox;
   private Announcer announcer;
   private Directory gateways;
+  /** How long the sessions closed for a lost gateway are remembered, in case it comes back. */
+  private static final long REMEMBER_LOST_MS = 10 * 60_000;
+  /** The sessions closed for each lost gateway, to tell it if it comes back (see gatewayBack). */
+  private final Map<String, ClosedForLost> closedForLost = new HashMap<>();
+
+  private static final class ClosedForLost {
+    final List<String> ids;
+    final long since;
+
+    ClosedForLost(List<String> ids, long since) {
+      this.ids = ids;
+      this.since = since;
+    }
+  }
+  /** The gateway that sent the message being read ({@link Headers#INSTANCE} of its batch), or null; set only while it is read. */
+  private String sender;
 
   public ServiceRuntime(Vertx vertx, Context context, ServiceOptions options, Callbacks callbacks) {
     this.vertx = vertx;
@@ -83,9 +100,9 @@ public final class ServiceRuntime {
     EventBus bus = vertx.eventBus();
     MessageConsumer<Object> opens = bus.consumer(Addresses.service(name), this::handleOpen);
     MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
-    announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
+    announcer = new Announcer(vertx, options.heartbeatMs(), options.heartbeatTimeoutMs(), () -> Announce.service(name, instanceAddress,
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
-    gateways = new Directory(vertx).onLost(this::gatewayLost);
+    gateways = new Directory(vertx).onLost(this::gatewayLost).onAdded(this::gatewayBack);
     return Future.all(opens.completion(), frames.completion(), gateways.start())
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
@@ -163,9 +180,32 @@ public final class ServiceRuntime {
     for (SessionImpl s : gone) {
       callback(s, "close", () -> closed(s, Close.ABNORMAL, "Gateway lost"));
     }
+    long now = System.nanoTime();
+    closedForLost.values().removeIf(c -> now - c.since > TimeUnit.MILLISECONDS.toNanos(REMEMBER_LOST_MS));
+    if (!gone.isEmpty()) {
+      List<String> ids = new ArrayList<>(gone.size());
+      gone.forEach(s -> ids.add(s.id()));
+      closedForLost.put(lost.address(), new ClosedForLost(ids, now));
+    }
     if (!gone.isEmpty()) {
       LOG.log(System.Logger.Level.INFO, String.format("Service %s closed %d session(s) of lost gateway %s",
         options.name(), gone.size(), lost.address()));
+    }
+  }
+
+  /**
+   * A gateway announced itself: if this instance took it for lost and closed its sessions, it may
+   * have been alive all along (stalled past its heartbeat timeout, or cut off by a partition) and
+   * still hold their sockets. Tell it, so that it closes them (1012) rather than leave them open
+   * with nobody behind.
+   */
+  private void gatewayBack(Directory.Entry entry) {
+    ClosedForLost closed = closedForLost.remove(entry.address());
+    if (closed != null) {
+      PeerLink link = new PeerLink(vertx.eventBus(), outbox, entry.address(), entry::batches);
+      closed.ids.forEach(link::expired);
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s: gateway %s is back; told it %d session(s) ended here",
+        options.name(), entry.address(), closed.ids.size()));
     }
   }
 
@@ -196,8 +236,15 @@ public final class ServiceRuntime {
   private void handleFrame(Message<Object> msg) {
     if (Op.OPEN.wire().equals(msg.headers().get(Headers.OP))) {
       handleOpen(msg);
-    } else if (!PeerReader.read(msg, frames)) {
-      LOG.log(System.Logger.Level.WARNING, options.name() + ": ignoring a message with op " + msg.headers().get(Headers.OP));
+      return;
+    }
+    sender = msg.headers().get(Headers.INSTANCE);
+    try {
+      if (!PeerReader.read(msg, frames)) {
+        LOG.log(System.Logger.Level.WARNING, options.name() + ": ignoring a message with op " + msg.headers().get(Headers.OP));
+      }
+    } finally {
+      sender = null;
     }
   }
 
@@ -226,8 +273,25 @@ public final class ServiceRuntime {
    */
   private void to(String sessionId, String what, int size, Consumer<SessionImpl> callback) {
     SessionImpl session = sessions.get(sessionId);
-    if (session != null && (size < 0 || limits.admit(session, size))) {
+    if (session == null) {
+      if (size >= 0 && sender != null) {
+        expired(sender, sessionId);
+      }
+      return;
+    }
+    if (size < 0 || limits.admit(session, size)) {
       callback(session, what, () -> callback.accept(session));
+    }
+  }
+
+  /**
+   * A message for a session this instance does not hold, from a gateway that still does: the
+   * instance took the gateway for lost and closed the session on its side. Tell the gateway, so that
+   * its client gets a close (1012) instead of an open socket nobody answers.
+   */
+  private void expired(String gateway, String sessionId) {
+    if (Addresses.isGateway(gateway)) {
+      new PeerLink(vertx.eventBus(), outbox, gateway, () -> batches(gateway)).expired(sessionId);
     }
   }
 
