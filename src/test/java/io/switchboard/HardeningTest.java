@@ -153,7 +153,7 @@ class HardeningTest {
       ws.frame(TEXT, bytes("flood:400:65536:flood-watch"));
       // the gateway relays the probe's pushes in order and this publish after them: once the
       // watcher has it, every push met the full queue or was written
-      assertEquals("flooded", watcher.next());
+      assertEquals("flooded", watcher.poll(60_000), "the probe's publish after its 26 MB of pushes"); // bulk work: a generous bound
       // read now, before the gateway drops the connection (3 s): the close frame waits behind the data
       assertEquals(1008, ws.awaitCloseCode(), "the slow consumer's close code");
       long grown = heapAfterGc() - before;
