@@ -124,9 +124,7 @@ class LivenessTest {
   @Order(2)
   @DisplayName("kill -9 of a gateway JVM: the service takes it for lost once the cluster drops it, and its sessions end there")
   void killedGateway() throws Exception {
-    try (WsClient c = WsClient.connect(vertx, port2, "/lv", "on-killed")) {
-      c.send("before");
-      assertEquals("/lv before", c.next());
+    try (WsClient c = served(port2, "on-killed")) {
       long killed = System.nanoTime();
       gateway2.kill();
       services.await("Lost \\(its JVM left the cluster\\): gateway", 20_000);
@@ -140,14 +138,20 @@ class LivenessTest {
   @Order(3)
   @DisplayName("kill -9 of the services JVM: the gateway closes its sessions with 1012 once the cluster drops it")
   void killedService() throws Exception {
-    try (WsClient c = WsClient.connect(vertx, port, "/lv", "on-killed-service")) {
-      c.send("before");
-      assertEquals("/lv before", c.next());
+    try (WsClient c = served(port, "on-killed-service")) {
       long killed = System.nanoTime();
       services.kill();
       assertEquals(1012, c.awaitClose(20_000));
       System.out.printf("kill -9 of a service JVM to 1012 on its sessions: %d ms%n", (System.nanoTime() - killed) / 1_000_000);
       assertTrue(gateway.printed(line -> line.contains("Lost (its JVM left the cluster)")), gateway.output());
     }
+  }
+
+  /** A client of /lv through the gateway on {@code port}, answered once. */
+  private static WsClient served(int port, String name) {
+    WsClient c = WsClient.connect(vertx, port, "/lv", name);
+    c.send("before");
+    assertEquals("/lv before", c.next());
+    return c;
   }
 }
