@@ -11,6 +11,7 @@ import io.switchboard.protocol.PeerReader;
 import io.switchboard.registry.Announce;
 import io.switchboard.registry.Announcer;
 import io.switchboard.registry.Directory;
+import io.switchboard.service.Presence;
 import io.switchboard.service.ServiceOptions;
 import io.switchboard.service.Session;
 import io.vertx.core.Context;
@@ -53,6 +54,14 @@ public final class ServiceRuntime {
     void binary(Session session, Buffer data);
 
     void close(Session session, int code, String reason);
+
+    /** A session joined a group of the service (on any gateway). */
+    default void joined(String group, String sessionId, JsonObject meta) {
+    }
+
+    /** A session left a group of the service (on any gateway). */
+    default void left(String group, String sessionId, JsonObject meta) {
+    }
   }
 
   private final Vertx vertx;
@@ -62,6 +71,7 @@ public final class ServiceRuntime {
   private final Map<String, SessionImpl> sessions = new HashMap<>();
   private final InboundLimits limits;
   private final Outbox outbox;
+  private final PresenceReplica presence = new PresenceReplica();
   private Announcer announcer;
   private Directory gateways;
 
@@ -129,6 +139,11 @@ public final class ServiceRuntime {
   /** The open sessions bound to this instance. */
   public Collection<Session> sessions() {
     return Collections.unmodifiableCollection(sessions.values());
+  }
+
+  /** This instance's replica of the service's groups. */
+  public Presence presence() {
+    return presence;
   }
 
   /** Sends a text or binary message to every member of a group (but {@code except}), on every gateway. */

@@ -20,6 +20,7 @@ final class SessionImpl implements Session {
   private final PeerLink link;
   private final JsonObject info;
   private final Set<String> groups = new HashSet<>(4);
+  private final JsonObject attributes = new JsonObject();
   private final boolean rebind;
   private boolean open = true;
 
@@ -104,8 +105,27 @@ final class SessionImpl implements Session {
 
   @Override
   public void join(String group) {
+    join(group, null);
+  }
+
+  @Override
+  public void join(String group, JsonObject meta) {
     if (open && groups.add(group)) {
       link.join(id, Addresses.group(service, group));
+    }
+  }
+
+  @Override
+  public JsonObject attributes() {
+    return attributes.copy();
+  }
+
+  @Override
+  public void setAttribute(String key, Object value) {
+    if (value == null) {
+      attributes.remove(key);
+    } else {
+      attributes.put(key, value);
     }
   }
 
