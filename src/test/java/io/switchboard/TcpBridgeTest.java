@@ -235,7 +235,7 @@ class TcpBridgeTest {
       c.write(push(Addresses.gateway("g2"), "text", "g1.2", "elsewhere"));
       assertContains(c.readErr(), "session g1.2 is not bound to an instance of py_chat at switchboard.gateway.g2");
       c.write(push(GW, "batch", "g1.2", "x"));
-      assertContains(c.readErr(), "to a gateway a client sends sb.op text, binary, close, join or leave, not batch");
+      assertContains(c.readErr(), "to a gateway a client sends sb.op text, binary, close, join, leave, attr or sync, not batch");
       c.write(push(GW, "drain", "g1.2", "x"));
       assertContains(c.readErr(), "not drain");
       c.write(push(GW, "text", "g1.2", "asks").put("replyAddress", "x"));
