@@ -253,7 +253,8 @@ final class BridgeConnection {
   private void register(String address) {
     if (!BridgeRules.mayRegister(grant.name(), address)) {
       refuse("a client of " + grant.name() + " registers only on " + Addresses.service(grant.name()) + ", "
-        + Addresses.serviceInstance(grant.name(), "<id>") + " and " + Addresses.REGISTRY_HELLO + ", not " + address);
+        + Addresses.serviceInstance(grant.name(), "<id>") + ", " + Addresses.REGISTRY_HELLO + " and "
+        + Addresses.presence(grant.name()) + ", not " + address);
     } else if (consumers.containsKey(address)) {
       refuse("already registered on " + address);
     } else if (consumers.size() >= TcpBridgeOptions.DEFAULT_MAX_REGISTRATIONS) {
