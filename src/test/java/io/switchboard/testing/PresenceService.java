@@ -16,7 +16,8 @@ import java.util.Map;
  * attributes and groups, {@code members:G} this instance's view of a group (count and members),
  * {@code groups} the groups it sees, {@code events} the onJoined/onLeft it heard
  * ({@code "+G sid meta"} / {@code "-G sid meta"}, the last 10 000), {@code violations} how many
- * onClose found their session still a member in this instance's view (must stay 0), {@code seen}
+ * onClose found their session still a member in this instance's view (must stay 0) and how many
+ * onClose ran ({@code closes}), {@code seen}
  * when it first heard of a join to each group (epoch µs; a join's answer has its own {@code at}).
  */
 public class PresenceService extends ServiceVerticle {
@@ -26,6 +27,7 @@ public class PresenceService extends ServiceVerticle {
   /** Group to when this instance first heard a join to it (epoch µs), for latency figures; bounded. */
   private final JsonObject firstJoinSeen = new JsonObject();
   private int violations;
+  private int closes;
 
   @Override
   protected String defaultName() {
@@ -76,7 +78,7 @@ public class PresenceService extends ServiceVerticle {
         answer.put("seen", firstJoinSeen.copy());
         break;
       case "violations":
-        answer.put("violations", violations);
+        answer.put("violations", violations).put("closes", closes);
         break;
       default:
         answer.put("error", "unknown command " + parts[0]);
@@ -99,6 +101,7 @@ public class PresenceService extends ServiceVerticle {
 
   @Override
   protected void onClose(Session session, int code, String reason) {
+    closes++;
     for (String group : presence().groups()) {
       if (presence().members(group).containsKey(session.id())) {
         violations++;
