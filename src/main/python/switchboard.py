@@ -34,6 +34,13 @@ Callbacks run on the asyncio event loop, one at a time, in order per session; th
 functions or coroutines (a coroutine is awaited before the next frame is handled). They must not
 block.
 
+Presence and session state: ``session.join(group, meta)`` joins with a member meta that every
+instance of the service sees in ``self.presence.members(group)`` / ``.count(group)`` /
+``.groups()`` and hears of in ``on_joined`` / ``on_left`` (the gateways publish numbered deltas on
+``switchboard.presence.<name>``, docs/protocol.md); ``session.set_attribute(key, value)`` keeps a
+JSON value with the session at its gateway, so that with ``failover = "rebind"`` the instance a
+session is re-opened on has its ``session.attributes`` and ``session.groups`` at once.
+
 Binary messages: a client's binary message reaches :meth:`Service.on_message` as ``bytes`` (the
 bridge carries it as base64url text). A service cannot *send* binary messages: the bridge turns
 every body into JSON, and gateways expect binary pushes as Vert.x buffers, so :meth:`Session.send`
