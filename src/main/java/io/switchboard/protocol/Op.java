@@ -10,12 +10,21 @@ package io.switchboard.protocol;
  * {@link #TEXT} (body: {@code String}), {@link #BINARY} (body: {@code Buffer}), {@link #CLOSE}
  * (code and reason in headers).
  *
- * <p>Service to gateway: {@link #TEXT}, {@link #BINARY}, {@link #CLOSE}, {@link #JOIN},
- * {@link #LEAVE} to one session; {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a
- * request: body {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops;
- * {@link #EXPIRED} (no body) for a session the instance does not hold, answering a message the
- * gateway sent it (the instance took the gateway for lost and closed its sessions on its side):
- * the gateway closes the socket with 1012, so that the client reconnects instead of talking to nobody.
+ * <p>Service to gateway: {@link #TEXT}, {@link #BINARY}, {@link #CLOSE}, {@link #JOIN} (with a
+ * member meta), {@link #LEAVE}, {@link #ATTR} (set one session attribute) to one session;
+ * {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a request: body
+ * {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops; {@link #SYNC}
+ * (headers {@link Headers#SERVICE}, {@link Headers#INSTANCE}): "send that instance a snapshot of
+ * your members of that service".
+ *
+ * <p>Gateway to services: {@link #PRESENCE}, published on {@link Addresses#presence(String)}
+ * (membership deltas of one service, numbered per gateway node) or sent to one instance (a
+ * snapshot, the answer to a {@link #SYNC}); body: see {@link PresenceWire}.
+ *
+ * <p>Service to gateway, too: {@link #EXPIRED} (no body) for a session the instance does not hold,
+ * answering a message the gateway sent it (the instance took the gateway for lost and closed its
+ * sessions on its side): the gateway closes the socket with 1012, so that the client reconnects
+ * instead of talking to nobody.
  *
  * <p>Both ways, between peers that announced {@code "batch": true}: {@link #BATCH} (body: a
  * {@link Batch} of session messages).
@@ -29,14 +38,17 @@ public enum Op {
   CLOSE("close", 3),
   JOIN("join", 4),
   LEAVE("leave", 5),
-  EXPIRED("expired", 6),
+  ATTR("attr", 6),
+  EXPIRED("expired", 7),
   DRAIN("drain", 0),
+  PRESENCE("presence", 0),
+  SYNC("sync", 0),
   BATCH("batch", 0),
   DEPLOY("deploy", 0),
   UNDEPLOY("undeploy", 0);
 
   private static final Op[] ALL = values();
-  private static final Op[] BY_BATCH_BYTE = new Op[8];
+  private static final Op[] BY_BATCH_BYTE = new Op[16];
 
   static {
     for (Op op : ALL) {

@@ -5,6 +5,7 @@ import io.switchboard.service.impl.ServiceRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 
 import java.util.Collection;
 
@@ -75,6 +76,23 @@ public abstract class ServiceVerticle extends VerticleBase {
   protected void onClose(Session session, int code, String reason) {
   }
 
+  /**
+   * A session joined a group of this service (or joined it again with a new meta: then
+   * {@link #onLeft} with the old meta came first). Called on every instance of the service, for
+   * every membership change of the service on any gateway, in order per gateway; see
+   * {@link Presence} for when. {@code sessionId} may be a session bound to another instance.
+   */
+  protected void onJoined(String group, String sessionId, JsonObject meta) {
+  }
+
+  /**
+   * A session left a group of this service: by {@link Session#leave}, because it closed, or
+   * because its gateway was lost. Called on every instance of the service; see {@link Presence}
+   * for the order against {@link #onClose}.
+   */
+  protected void onLeft(String group, String sessionId, JsonObject meta) {
+  }
+
   @Override
   public final Future<?> start() {
     try {
@@ -104,6 +122,16 @@ public abstract class ServiceVerticle extends VerticleBase {
       @Override
       public void close(Session session, int code, String reason) {
         onClose(session, code, reason);
+      }
+
+      @Override
+      public void joined(String group, String sessionId, JsonObject meta) {
+        onJoined(group, sessionId, meta);
+      }
+
+      @Override
+      public void left(String group, String sessionId, JsonObject meta) {
+        onLeft(group, sessionId, meta);
       }
     });
     return runtime.start(this::onStart);
@@ -137,6 +165,14 @@ public abstract class ServiceVerticle extends VerticleBase {
   /** The open sessions bound to this instance. */
   public final Collection<Session> sessions() {
     return runtime.sessions();
+  }
+
+  /**
+   * Who is in this service's groups, over every gateway of the cluster (a local replica, read
+   * synchronously); see {@link Presence} for its contracts. Valid from {@link #onStart()} on.
+   */
+  public final Presence presence() {
+    return runtime.presence();
   }
 
   /** Sends a text message to every member of a group, on every gateway. */

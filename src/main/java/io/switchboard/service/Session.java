@@ -63,12 +63,54 @@ public interface Session {
    */
   void close(int code, String reason);
 
-  /** Adds the session to a group of this service; {@link ServiceVerticle#publish} reaches it. */
+  /**
+   * Adds the session to a group of this service with an empty member meta; {@link ServiceVerticle#publish}
+   * reaches it. Same as {@code join(group, new JsonObject())}.
+   */
   void join(String group);
 
-  /** Removes the session from a group. */
+  /**
+   * Adds the session to a group of this service with a member meta (e.g. {@code {"name":"ada"}}),
+   * which every instance of the service sees in {@link Presence#members(String)} and in
+   * {@link ServiceVerticle#onJoined}. Joining a group again replaces the meta (the other instances
+   * see a leave with the old meta, then a join with the new one).
+   *
+   * <p>The membership is kept by the gateway holding the socket, so it survives this instance (a
+   * rebind re-opens the session with it). It is visible in this instance's {@link ServiceVerticle#presence()}
+   * at once (this instance's {@link ServiceVerticle#onJoined} runs before {@code join} returns),
+   * and in the other instances' after the gateway has relayed it. Bounds, enforced by the
+   * gateway (refused with a log line, the session lives on): {@code limits.maxGroupsPerSession}
+   * groups per session (default 64), {@code limits.maxMemberMetaBytes} of encoded JSON per meta
+   * (default 1 KiB).
+   *
+   * @param meta the member meta; {@code null} is an empty one. It is copied.
+   */
+  void join(String group, JsonObject meta);
+
+  /**
+   * Removes the session from a group; like a join, visible in this instance's presence at once
+   * ({@link ServiceVerticle#onLeft} runs before {@code leave} returns).
+   */
   void leave(String group);
 
   /** The groups this session is in. */
   Set<String> groups();
+
+  /**
+   * The session's attributes: per-session state kept with the session at its gateway, so that a
+   * rebind (see {@link #isRebind()}) hands them to the new instance. An unmodifiable view; change
+   * it with {@link #setAttribute(String, Object)}.
+   */
+  JsonObject attributes();
+
+  /**
+   * Sets an attribute of the session (see {@link #attributes()}), or removes it when {@code value}
+   * is {@code null}. The value is any JSON value ({@code String}, number, {@code Boolean},
+   * {@code JsonObject}, {@code JsonArray}). It is visible here at once and sent to the gateway in
+   * order with the session's other pushes; the gateway keeps at most
+   * {@code limits.maxSessionAttributeBytes} of encoded JSON per session (default 16 KiB): a set
+   * over it is refused there with a log line (the session lives on, the gateway keeps the
+   * attributes it had, which a rebind would hand over).
+   */
+  void setAttribute(String key, Object value);
 }
