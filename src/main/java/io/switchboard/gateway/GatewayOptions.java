@@ -24,7 +24,8 @@ import java.util.Map;
  *   "limits": { "maxFrameSize": 65536, "maxMessageSize": 262144, "openTimeoutMs": 5000, "maxConnections": 19000,
  *               "maxConnectionsPerIp": 4096, "maxHeaderSize": 8192, "maxOutboundBytes": 1048576,
  *               "pingIntervalMs": 25000, "idleTimeoutMs": 60000, "shutdownGraceMs": 5000,
- *               "requestHeadTimeoutMs": 10000, "maxBridgeHandlersPerIp": 10000 },
+ *               "requestHeadTimeoutMs": 10000, "maxBridgeHandlersPerIp": 10000,
+ *               "maxGroupsPerSession": 64, "maxMemberMetaBytes": 1024, "maxSessionAttributeBytes": 16384 },
  *   "admin": { "token": "s3cret" },         // admin API on /admin/*, off when absent; env SWITCHBOARD_ADMIN_TOKEN
  *   "metrics": { "enabled": true, "access": "loopback" },   // /metrics: public | loopback | admin
  *   "readyServices": ["chat"],              // /ready answers 503 until each has a live instance
@@ -52,6 +53,12 @@ public final class GatewayOptions {
   public static final int DEFAULT_PING_INTERVAL_MS = 25_000;
   public static final int DEFAULT_IDLE_TIMEOUT_MS = 60_000;
   public static final int DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+  /** Groups one session may be in (issue 12). */
+  public static final int DEFAULT_MAX_GROUPS_PER_SESSION = 64;
+  /** Encoded JSON bytes of one member meta. */
+  public static final int DEFAULT_MAX_MEMBER_META_BYTES = 1024;
+  /** Encoded JSON bytes of one session's attributes. */
+  public static final int DEFAULT_MAX_SESSION_ATTRIBUTE_BYTES = 16 * 1024;
   /** A non-upgraded HTTP connection must send a complete request head within this time (else 408). */
   public static final int DEFAULT_REQUEST_HEAD_TIMEOUT_MS = 10_000;
   /** Registrations all bridge sockets of one client IP may hold together in one gateway JVM. */
@@ -84,6 +91,9 @@ public final class GatewayOptions {
   private final List<String> forwardHeaders;
   private final int maxFrameSize;
   private final int maxMessageSize;
+  private final int maxGroupsPerSession;
+  private final int maxMemberMetaBytes;
+  private final int maxSessionAttributeBytes;
   private final int openTimeoutMs;
   private final String adminToken;
   private final List<String> allowedOrigins;
@@ -139,6 +149,9 @@ public final class GatewayOptions {
     shutdownGraceMs = limits.integer("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000);
     requestHeadTimeoutMs = limits.integer("requestHeadTimeoutMs", DEFAULT_REQUEST_HEAD_TIMEOUT_MS, 100, 600_000);
     maxBridgeHandlersPerIp = limits.integer("maxBridgeHandlersPerIp", DEFAULT_MAX_BRIDGE_HANDLERS_PER_IP, 1, 10_000_000);
+    maxGroupsPerSession = limits.integer("maxGroupsPerSession", DEFAULT_MAX_GROUPS_PER_SESSION, 1, 100_000);
+    maxMemberMetaBytes = limits.integer("maxMemberMetaBytes", DEFAULT_MAX_MEMBER_META_BYTES, 2, 1 << 20);
+    maxSessionAttributeBytes = limits.integer("maxSessionAttributeBytes", DEFAULT_MAX_SESSION_ATTRIBUTE_BYTES, 2, 16 << 20);
     limits.rejectUnknownKeys();
     ConfigReader admin = conf.nested("admin");
     String token = admin.stringOrEnv("token", ENV_ADMIN_TOKEN, null);
@@ -253,6 +266,21 @@ public final class GatewayOptions {
       routes.put(path, (String) service);
     }
     return Collections.unmodifiableMap(routes);
+  }
+
+  /** {@code limits.maxGroupsPerSession}: groups one session may be in; a join past it is refused with a log line. */
+  public int maxGroupsPerSession() {
+    return maxGroupsPerSession;
+  }
+
+  /** {@code limits.maxMemberMetaBytes}: encoded JSON bytes of one member meta; a join over it is refused. */
+  public int maxMemberMetaBytes() {
+    return maxMemberMetaBytes;
+  }
+
+  /** {@code limits.maxSessionAttributeBytes}: encoded JSON bytes of a session's attributes; a set over it is refused. */
+  public int maxSessionAttributeBytes() {
+    return maxSessionAttributeBytes;
   }
 
   public String host() {

@@ -12,6 +12,8 @@ package io.switchboard.protocol;
  *       sessions through it.</li>
  *   <li>{@link #GROUPS}: published to by services; every gateway node consumes it and writes the
  *       message to its local members of the group.</li>
+ *   <li>{@link #presence(String)}: one per service; every gateway node publishes there the
+ *       membership deltas of that service's groups, every instance of the service consumes it.</li>
  *   <li>{@link #REGISTRY} and {@link #REGISTRY_HELLO}: service discovery (docs/protocol.md).</li>
  *   <li>{@link #BRIDGE_CLOSED}: a browser's event-bus bridge socket closed.</li>
  * </ul>
@@ -50,6 +52,14 @@ public final class Addresses {
   /** The private address of one instance of a service. */
   public static String serviceInstance(String serviceName, String instanceId) {
     return PREFIX + "service." + serviceName + "." + instanceId;
+  }
+
+  /**
+   * Where gateway nodes publish the membership deltas ({@link Op#PRESENCE}) of one service's
+   * groups; every instance of the service keeps its replica from them.
+   */
+  public static String presence(String serviceName) {
+    return PREFIX + "presence." + serviceName;
   }
 
   /** The address of one gateway node. */

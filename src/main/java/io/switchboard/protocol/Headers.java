@@ -12,8 +12,13 @@ public final class Headers {
   public static final String SESSION = "sb.sid";
   /** On an open: the address of the gateway node that holds the session. */
   public static final String GATEWAY = "sb.gw";
-  /** On an open's reply: the address of the service instance the session is bound to. */
+  /**
+   * On an open's reply: the address of the service instance the session is bound to. On a batch
+   * from a service: the instance that sent it. On a {@link Op#SYNC}: the instance to send the snapshot to.
+   */
   public static final String INSTANCE = "sb.inst";
+  /** On a {@link Op#SYNC}: the service whose members are asked for. */
+  public static final String SERVICE = "sb.svc";
   /** On a close: the WebSocket close code. */
   public static final String CODE = "sb.code";
   /** On a close: the close reason, possibly empty. */

@@ -10,9 +10,16 @@ package io.switchboard.protocol;
  * {@link #TEXT} (body: {@code String}), {@link #BINARY} (body: {@code Buffer}), {@link #CLOSE}
  * (code and reason in headers).
  *
- * <p>Service to gateway: {@link #TEXT}, {@link #BINARY}, {@link #CLOSE}, {@link #JOIN},
- * {@link #LEAVE} to one session; {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a
- * request: body {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops.
+ * <p>Service to gateway: {@link #TEXT}, {@link #BINARY}, {@link #CLOSE}, {@link #JOIN} (with a
+ * member meta), {@link #LEAVE}, {@link #ATTR} (set one session attribute) to one session;
+ * {@link #TEXT} and {@link #BINARY} to a group; {@link #DRAIN} (a request: body
+ * {@code {"sessions":[ids],"failover":"close"|"rebind"}}) when an instance stops; {@link #SYNC}
+ * (headers {@link Headers#SERVICE}, {@link Headers#INSTANCE}): "send that instance a snapshot of
+ * your members of that service".
+ *
+ * <p>Gateway to services: {@link #PRESENCE}, published on {@link Addresses#presence(String)}
+ * (membership deltas of one service, numbered per gateway node) or sent to one instance (a
+ * snapshot, the answer to a {@link #SYNC}); body: see {@link PresenceWire}.
  *
  * <p>Both ways, between peers that announced {@code "batch": true}: {@link #BATCH} (body: a
  * {@link Batch} of session messages).
@@ -26,13 +33,16 @@ public enum Op {
   CLOSE("close", 3),
   JOIN("join", 4),
   LEAVE("leave", 5),
+  ATTR("attr", 6),
   DRAIN("drain", 0),
+  PRESENCE("presence", 0),
+  SYNC("sync", 0),
   BATCH("batch", 0),
   DEPLOY("deploy", 0),
   UNDEPLOY("undeploy", 0);
 
   private static final Op[] ALL = values();
-  private static final Op[] BY_BATCH_BYTE = new Op[8];
+  private static final Op[] BY_BATCH_BYTE = new Op[16];
 
   static {
     for (Op op : ALL) {

@@ -3,6 +3,9 @@ package io.switchboard.protocol;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
 
 import java.util.function.BooleanSupplier;
 
@@ -63,9 +66,42 @@ public final class PeerLink {
     }
   }
 
-  /** Adds the session to a group ({@link Addresses#group qualified} name). */
+  /** Adds the session to a group ({@link Addresses#group qualified} name) with an empty member meta. */
   public void join(String sessionId, String group) {
-    group(Op.JOIN, sessionId, group);
+    join(sessionId, group, null);
+  }
+
+  /**
+   * Adds the session to a group ({@link Addresses#group qualified} name) with a member meta
+   * ({@code null}: empty), or replaces its meta. In a batch, the payload is the group's UTF-8
+   * length (2 bytes), the group, then the meta's JSON (nothing for an empty meta); alone, the
+   * group is in {@link Headers#GROUP} and the meta is the body (or none).
+   */
+  public void join(String sessionId, String group, JsonObject meta) {
+    boolean empty = meta == null || meta.isEmpty();
+    if (batched.getAsBoolean()) {
+      byte[] name = group.getBytes(StandardCharsets.UTF_8);
+      Buffer payload = Buffer.buffer(2 + name.length + (empty ? 0 : 32)).appendShort((short) name.length).appendBytes(name);
+      if (!empty) {
+        payload.appendBuffer(meta.toBuffer());
+      }
+      outbox.add(address, Op.JOIN, sessionId, payload);
+    } else {
+      send(Op.JOIN, sessionId, empty ? null : meta, new DeliveryOptions().addHeader(Headers.GROUP, group));
+    }
+  }
+
+  /**
+   * Sets one session attribute ({@code value} {@code null}: removes it). The payload (in a batch)
+   * or body (alone) is the JSON object {@code {"key": key, "value": value}}.
+   */
+  public void attribute(String sessionId, String key, Object value) {
+    JsonObject attr = new JsonObject().put("key", key).put("value", value);
+    if (batched.getAsBoolean()) {
+      outbox.add(address, Op.ATTR, sessionId, attr.toBuffer());
+    } else {
+      send(Op.ATTR, sessionId, attr, new DeliveryOptions());
+    }
   }
 
   /** Removes the session from a group ({@link Addresses#group qualified} name). */
@@ -73,7 +109,7 @@ public final class PeerLink {
     group(Op.LEAVE, sessionId, group);
   }
 
-  private void group(Op op, String sessionId, String group) {
+  private void group(Op op, String sessionId, String group) { // leave
     if (batched.getAsBoolean()) {
       outbox.add(address, op, sessionId, Buffer.buffer(group));
     } else {

@@ -3,6 +3,8 @@ package io.switchboard.protocol;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 
@@ -23,9 +25,17 @@ public final class PeerReader {
 
     void close(String sessionId, Close close);
 
-    /** A group join ({@link Addresses#group qualified} name); only a gateway receives it. */
-    default void join(String sessionId, String group) {
+    /**
+     * A group join ({@link Addresses#group qualified} name) with the member meta (never
+     * {@code null}; empty when none was given); only a gateway receives it.
+     */
+    default void join(String sessionId, String group, JsonObject meta) {
       LOG.log(System.Logger.Level.WARNING, "Ignoring a join for session " + sessionId);
+    }
+
+    /** A session attribute set ({@code value} {@code null}: removed); only a gateway receives it. */
+    default void attribute(String sessionId, String key, Object value) {
+      LOG.log(System.Logger.Level.WARNING, "Ignoring an attribute for session " + sessionId);
     }
 
     /** A group leave; only a gateway receives it. */
@@ -63,6 +73,14 @@ public final class PeerReader {
       LOG.log(System.Logger.Level.WARNING, "Ignoring a session message with an unknown op or no session");
       return;
     }
+    try {
+      dispatchKnown(op, sid, headers, payload, body, receiver);
+    } catch (DecodeException | IndexOutOfBoundsException e) {
+      LOG.log(System.Logger.Level.WARNING, "Ignoring a malformed " + op.wire() + " message for session " + sid + ": " + e.getMessage());
+    }
+  }
+
+  private static void dispatchKnown(Op op, String sid, MultiMap headers, Buffer payload, Object body, Receiver receiver) {
     switch (op) {
       case TEXT:
       case BINARY:
@@ -84,7 +102,22 @@ public final class PeerReader {
         receiver.close(sid, payload != null ? Close.fromPayload(payload) : Close.fromHeaders(headers));
         break;
       case JOIN:
-        receiver.join(sid, payload != null ? payload.toString(StandardCharsets.UTF_8) : headers.get(Headers.GROUP));
+        if (payload != null) {
+          int length = payload.getUnsignedShort(0);
+          JsonObject meta = payload.length() > 2 + length
+            ? new JsonObject(payload.slice(2 + length, payload.length())) : new JsonObject();
+          receiver.join(sid, payload.getString(2, 2 + length, "UTF-8"), meta);
+        } else {
+          receiver.join(sid, headers.get(Headers.GROUP), body instanceof JsonObject ? (JsonObject) body : new JsonObject());
+        }
+        break;
+      case ATTR:
+        JsonObject attr = payload != null ? new JsonObject(payload) : body instanceof JsonObject ? (JsonObject) body : null;
+        if (attr == null || !(attr.getValue("key") instanceof String)) {
+          LOG.log(System.Logger.Level.WARNING, "Ignoring an attr message without a {\"key\": string} body for session " + sid);
+        } else {
+          receiver.attribute(sid, attr.getString("key"), attr.getValue("value"));
+        }
         break;
       case LEAVE:
         receiver.leave(sid, payload != null ? payload.toString(StandardCharsets.UTF_8) : headers.get(Headers.GROUP));

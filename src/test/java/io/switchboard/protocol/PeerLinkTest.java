@@ -3,6 +3,8 @@ package io.switchboard.protocol;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.eventbus.DeliveryOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,7 +90,8 @@ class PeerLinkTest {
   }
 
   private static List<String> expected() {
-    return List.of("text s1 héllo ✓", "binary s2 [0, -1, 7]", "join s1 chat/lobby", "text s1 ",
+    return List.of("text s1 héllo ✓", "binary s2 [0, -1, 7]", "join s1 chat/lobby {}", "join s1 chat/rööm {\"name\":\"ada ✓\"}",
+      "attr s1 name \"ada\"", "attr s1 room null", "attr s1 seen [1,{\"a\":true}]", "text s1 ",
       "leave s1 chat/lobby", "close s2 4001 " + Close.truncate(LONG_REASON));
   }
 
@@ -109,6 +112,10 @@ class PeerLinkTest {
       link.text("s1", "héllo ✓", null);
       link.binary("s2", Buffer.buffer(new byte[]{0, (byte) 255, 7}));
       link.join("s1", "chat/lobby");
+      link.join("s1", "chat/rööm", new JsonObject().put("name", "ada ✓"));
+      link.attribute("s1", "name", "ada");
+      link.attribute("s1", "room", null);
+      link.attribute("s1", "seen", new JsonArray().add(1).add(new JsonObject().put("a", true)));
       link.text("s1", "", Buffer.buffer());
       link.leave("s1", "chat/lobby");
       link.close("s2", new Close(4001, LONG_REASON));
@@ -140,8 +147,13 @@ class PeerLinkTest {
     }
 
     @Override
-    public void join(String sessionId, String group) {
-      got.add("join " + sessionId + " " + group);
+    public void join(String sessionId, String group, JsonObject meta) {
+      got.add("join " + sessionId + " " + group + " " + meta.encode());
+    }
+
+    @Override
+    public void attribute(String sessionId, String key, Object value) {
+      got.add("attr " + sessionId + " " + key + " " + io.vertx.core.json.Json.encode(value));
     }
 
     @Override

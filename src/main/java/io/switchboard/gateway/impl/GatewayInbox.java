@@ -22,7 +22,8 @@ import java.util.function.Consumer;
 /**
  * Service to gateway: pushes to one session through this node's address, and group messages
  * through the shared {@link Addresses#GROUPS} address, written here to the local members only.
- * Two cluster registrations per gateway node, none per socket.
+ * Also the node's side of presence ({@link PresenceOut}): membership deltas out, snapshots on
+ * {@link Op#SYNC}. Two cluster registrations per gateway node, none per socket.
  */
 public final class GatewayInbox {
 
@@ -36,6 +37,7 @@ public final class GatewayInbox {
   private String sender;
   private MessageConsumer<Object> nodeConsumer;
   private MessageConsumer<Object> groupConsumer;
+  private PresenceOut presence;
 
   public GatewayInbox(EventBus bus, String address, SessionRegistry registry, SessionManager sessions) {
     this.bus = bus;
@@ -44,20 +46,28 @@ public final class GatewayInbox {
     this.sessions = sessions;
   }
 
-  /** Registers both consumers; completes once the cluster can route to them. */
+  /** Registers both consumers and starts relaying presence; completes once the cluster can route to them. */
   public Future<Void> start() {
+    presence = sessions.startPresence(address);
     nodeConsumer = bus.consumer(address, this::onCommand);
     groupConsumer = bus.consumer(Addresses.GROUPS, this::onGroupMessage);
     return Future.all(nodeConsumer.completion(), groupConsumer.completion()).mapEmpty();
   }
 
   public Future<Void> stop() {
+    if (presence != null) {
+      presence.stop();
+    }
     return Future.join(nodeConsumer.unregister(), groupConsumer.unregister()).mapEmpty();
   }
 
   private void onCommand(Message<Object> msg) {
     if (Op.DRAIN.wire().equals(msg.headers().get(Headers.OP))) {
       drain(msg);
+      return;
+    }
+    if (Op.SYNC.wire().equals(msg.headers().get(Headers.OP))) {
+      presence.sync(msg.headers().get(Headers.SERVICE), msg.headers().get(Headers.INSTANCE));
       return;
     }
     sender = msg.headers().get(Headers.INSTANCE);
@@ -88,8 +98,13 @@ public final class GatewayInbox {
     }
 
     @Override
-    public void join(String sessionId, String group) {
-      to(sessionId, session -> registry.join(session, group));
+    public void join(String sessionId, String group, JsonObject meta) {
+      to(sessionId, session -> registry.join(session, group, meta));
+    }
+
+    @Override
+    public void attribute(String sessionId, String key, Object value) {
+      to(sessionId, session -> registry.setAttribute(session, key, value));
     }
 
     @Override

@@ -5,8 +5,8 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * One browser connection as the gateway sees it. Created when the upgrade succeeds, confined to
@@ -21,8 +21,15 @@ final class GatewaySession {
   final HttpConnection connection;
   /** What the service is told on open (and again on a rebind). */
   final JsonObject info;
-  /** Groups this session is a member of, so that removal can clean them. */
-  final Set<String> groups = new HashSet<>(4);
+  /**
+   * Groups this session is a member of (qualified names), with its member meta in each, so that
+   * removal can clean them and a rebind hands them over. At most {@code limits.maxGroupsPerSession}.
+   */
+  final Map<String, JsonObject> groups = new HashMap<>(4);
+  /** The session's attributes (see Session#attributes), or null while it has none. */
+  JsonObject attributes;
+  /** The encoded size of {@link #attributes}, as {@link SessionRegistry#setAttribute} counts it. */
+  int attributeBytes;
   /**
    * Messages (String or Buffer) to relay once bound: after a lost instance, the replay; then what
    * arrived while no instance was bound.

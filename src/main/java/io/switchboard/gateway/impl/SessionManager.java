@@ -152,6 +152,42 @@ public final class SessionManager {
     }
   }
 
+  /**
+   * Starts presence for this node (issue 12): the registry's bounds from {@code limits}, its
+   * membership changes relayed to the services' instances.
+   */
+  PresenceOut startPresence(String nodeAddress) {
+    PresenceOut out = new PresenceOut(vertx, context, nodeAddress, registry);
+    registry.configure(options.maxGroupsPerSession(), options.maxMemberMetaBytes(), options.maxSessionAttributeBytes(), out);
+    out.start();
+    return out;
+  }
+
+  /**
+   * What a session's open tells its instance besides the request's info: its attributes and its
+   * groups with their meta ({@code "attributes"}, {@code "groups"}: group to meta), which a
+   * rebind hands over. Absent while the session has none.
+   */
+  private static void putSessionState(GatewaySession session) {
+    if (session.attributes != null && !session.attributes.isEmpty()) {
+      session.info.put("attributes", session.attributes.copy());
+    } else {
+      session.info.remove("attributes");
+    }
+    if (session.groups.isEmpty()) {
+      session.info.remove("groups");
+      return;
+    }
+    String prefix = session.service + "/";
+    JsonObject groups = new JsonObject();
+    session.groups.forEach((group, meta) -> {
+      if (group.startsWith(prefix)) {
+        groups.put(group.substring(prefix.length()), meta);
+      }
+    });
+    session.info.put("groups", groups);
+  }
+
   /** Counts group deliveries for the metrics. */
   void countFanout(int deliveries) {
     metrics.fanout(deliveries);
@@ -304,6 +340,7 @@ public final class SessionManager {
   private void open(GatewaySession session, boolean rebind, Set<String> tried) {
     String target = pick(session.service, tried);
     String address = target != null ? target : io.switchboard.protocol.Addresses.service(session.service);
+    putSessionState(session);
     relay.open(session, address, rebind).onComplete(ar -> {
       if (ar.succeeded()) {
         bind(session, ar.result());

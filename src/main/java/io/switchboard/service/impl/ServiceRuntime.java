@@ -71,7 +71,7 @@ public final class ServiceRuntime {
   private final Map<String, SessionImpl> sessions = new HashMap<>();
   private final InboundLimits limits;
   private final Outbox outbox;
-  private final PresenceReplica presence = new PresenceReplica();
+  private final PresenceReplica presence;
   private Announcer announcer;
   private Directory gateways;
 
@@ -82,6 +82,17 @@ public final class ServiceRuntime {
     this.instanceAddress = Addresses.serviceInstance(options.name(), UUID.randomUUID().toString().substring(0, 8));
     this.limits = new InboundLimits(options);
     this.outbox = new Outbox(vertx.eventBus(), context, instanceAddress);
+    this.presence = new PresenceReplica(vertx, options.name(), instanceAddress, new PresenceReplica.Events() {
+      @Override
+      public void joined(String group, String sessionId, JsonObject meta) {
+        callbacks.joined(group, sessionId, meta);
+      }
+
+      @Override
+      public void left(String group, String sessionId, JsonObject meta) {
+        callbacks.left(group, sessionId, meta);
+      }
+    });
   }
 
   /**
@@ -93,10 +104,12 @@ public final class ServiceRuntime {
     EventBus bus = vertx.eventBus();
     MessageConsumer<Object> opens = bus.consumer(Addresses.service(name), this::handleOpen);
     MessageConsumer<Object> frames = bus.consumer(instanceAddress, this::handleFrame);
+    MessageConsumer<Object> members = bus.consumer(Addresses.presence(name), msg -> presence.onMessage(msg.body()));
     announcer = new Announcer(vertx, options.heartbeatMs(), () -> Announce.service(name, instanceAddress,
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
     gateways = new Directory(vertx).onLost(this::gatewayLost);
-    return Future.all(opens.completion(), frames.completion(), gateways.start())
+    return Future.all(opens.completion(), frames.completion(), members.completion(), gateways.start())
+      .onSuccess(v -> syncPresence())
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
       .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
@@ -164,11 +177,35 @@ public final class ServiceRuntime {
     return entry != null && entry.batches();
   }
 
+  /** Asks every gateway node known now for its part of the service's groups (a new instance). */
+  private void syncPresence() {
+    List<String> known = new ArrayList<>();
+    for (Directory.Entry e : gateways.entries()) {
+      if (Announce.ROLE_GATEWAY.equals(e.role())) {
+        known.add(e.address());
+      }
+    }
+    presence.syncAll(known);
+  }
+
+  /**
+   * A gateway is lost: every member it held leaves every group in this instance's presence
+   * (onLeft each), before any onClose of its sessions runs.
+   */
+  private void presenceGatewayLost(String gateway) {
+    int left = presence.gatewayLost(gateway);
+    if (left > 0) {
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s: %d membership(s) of lost gateway %s left", options.name(),
+        left, gateway));
+    }
+  }
+
   /** A gateway stopped heartbeating (killed): its sessions are gone, say so to the service. */
   private void gatewayLost(Directory.Entry lost) {
     if (!Announce.ROLE_GATEWAY.equals(lost.role())) {
       return;
     }
+    presenceGatewayLost(lost.address());
     List<SessionImpl> gone = new ArrayList<>();
     for (SessionImpl s : sessions.values()) {
       if (s.gateway().equals(lost.address())) {
@@ -193,7 +230,8 @@ public final class ServiceRuntime {
     }
     JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
     PeerLink link = new PeerLink(vertx.eventBus(), outbox, gateway, () -> batches(gateway));
-    SessionImpl session = new SessionImpl(options.name(), id, link, info, "true".equals(msg.headers().get(Headers.REBIND)));
+    SessionImpl session = new SessionImpl(options.name(), id, link, info, "true".equals(msg.headers().get(Headers.REBIND)),
+      presence);
     sessions.put(id, session);
     try {
       callbacks.open(session);
@@ -211,6 +249,8 @@ public final class ServiceRuntime {
   private void handleFrame(Message<Object> msg) {
     if (Op.OPEN.wire().equals(msg.headers().get(Headers.OP))) {
       handleOpen(msg);
+    } else if (Op.PRESENCE.wire().equals(msg.headers().get(Headers.OP))) {
+      presence.onMessage(msg.body()); // a snapshot this instance asked for
     } else if (!PeerReader.read(msg, frames)) {
       LOG.log(System.Logger.Level.WARNING, options.name() + ": ignoring a message with op " + msg.headers().get(Headers.OP));
     }

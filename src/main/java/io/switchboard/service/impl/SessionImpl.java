@@ -6,10 +6,12 @@ import io.switchboard.protocol.CloseCodes;
 import io.switchboard.protocol.PeerLink;
 import io.switchboard.service.Session;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Collections;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 /** A {@link Session} of one service instance: its pushes go through a {@link PeerLink} to its gateway node. */
@@ -19,17 +21,34 @@ final class SessionImpl implements Session {
   private final String id;
   private final PeerLink link;
   private final JsonObject info;
-  private final Set<String> groups = new HashSet<>(4);
-  private final JsonObject attributes = new JsonObject();
+  /** Group (unqualified) to this session's member meta in it. */
+  private final Map<String, JsonObject> groups = new HashMap<>(4);
+  private final JsonObject attributes;
+  private final JsonObject readOnlyAttributes;
+  private final PresenceReplica presence;
   private final boolean rebind;
   private boolean open = true;
 
-  SessionImpl(String service, String id, PeerLink link, JsonObject info, boolean rebind) {
+  /**
+   * @param info the open's body: the request's info, plus (on a rebind) the session's
+   *             {@code "attributes"} and {@code "groups"} (group to meta) the gateway kept
+   */
+  SessionImpl(String service, String id, PeerLink link, JsonObject info, boolean rebind, PresenceReplica presence) {
     this.service = service;
     this.id = id;
     this.link = link;
     this.info = info == null ? new JsonObject() : info;
     this.rebind = rebind;
+    this.presence = presence;
+    Object attrs = this.info.getValue("attributes");
+    this.attributes = attrs instanceof JsonObject ? ((JsonObject) attrs).copy() : new JsonObject();
+    this.readOnlyAttributes = new JsonObject(Collections.unmodifiableMap(attributes.getMap()));
+    Object held = this.info.getValue("groups");
+    if (held instanceof JsonObject) {
+      for (Map.Entry<String, Object> g : (JsonObject) held) {
+        groups.put(g.getKey(), g.getValue() instanceof JsonObject ? (JsonObject) g.getValue() : new JsonObject());
+      }
+    }
   }
 
   @Override
@@ -110,35 +129,56 @@ final class SessionImpl implements Session {
 
   @Override
   public void join(String group, JsonObject meta) {
-    if (open && groups.add(group)) {
-      link.join(id, Addresses.group(service, group));
+    if (group == null) {
+      throw new IllegalArgumentException("group is null");
     }
-  }
-
-  @Override
-  public JsonObject attributes() {
-    return attributes.copy();
-  }
-
-  @Override
-  public void setAttribute(String key, Object value) {
-    if (value == null) {
-      attributes.remove(key);
-    } else {
-      attributes.put(key, value);
+    JsonObject copy = meta == null ? new JsonObject() : meta.copy();
+    if (open && !copy.equals(groups.get(group))) {
+      groups.put(group, copy);
+      link.join(id, Addresses.group(service, group), copy);
+      presence.local(gateway(), id, group, copy);
     }
   }
 
   @Override
   public void leave(String group) {
-    if (open && groups.remove(group)) {
+    if (open && groups.remove(group) != null) {
       link.leave(id, Addresses.group(service, group));
+      presence.local(gateway(), id, group, null);
     }
   }
 
   @Override
   public Set<String> groups() {
-    return Collections.unmodifiableSet(groups);
+    return Collections.unmodifiableSet(groups.keySet());
+  }
+
+  @Override
+  public JsonObject attributes() {
+    return readOnlyAttributes;
+  }
+
+  @Override
+  public void setAttribute(String key, Object value) {
+    if (key == null) {
+      throw new IllegalArgumentException("attribute key is null");
+    }
+    if (value != null) {
+      try {
+        Json.encode(value);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("attribute " + key + " is not a JSON value: " + value.getClass().getName(), e);
+      }
+    }
+    if (!open) {
+      return;
+    }
+    if (value == null) {
+      attributes.remove(key);
+    } else {
+      attributes.put(key, value);
+    }
+    link.attribute(id, key, value);
   }
 
   @Override
@@ -146,7 +186,11 @@ final class SessionImpl implements Session {
     return "Session[" + id + " " + path() + " from " + remoteAddress() + "]";
   }
 
+  /** Marks the session closed; it leaves its groups in this instance's presence first. */
   void markClosed() {
+    if (open && !groups.isEmpty()) {
+      presence.closed(gateway(), id, groups.keySet());
+    }
     open = false;
     groups.clear();
   }
