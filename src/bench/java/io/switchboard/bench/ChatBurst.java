@@ -27,6 +27,8 @@ public final class ChatBurst {
   /** How long the traffic must have stopped before the burst counts as delivered. */
   static final long QUIET_MS = 1_000;
   static final int CONNECT_CONCURRENCY = 64;
+  /** How long a burst may make no progress (no join confirmed, no message delivered) before it is given up. */
+  static final long STALL_MS = 20_000;
   static final Duration GREETING_TIMEOUT = Duration.ofSeconds(30);
 
   /**
@@ -127,10 +129,7 @@ public final class ChatBurst {
     for (Conn c : conns) {
       c.run(() -> c.ws.writeTextMessage(join));
     }
-    long deadline = t0 + timeout.toNanos();
-    while (confirmed.get() < conns.size() && System.nanoTime() < deadline && conns.stream().noneMatch(Conn::isClosed)) {
-      LoadClient.sleep(20);
-    }
+    awaitProgress(confirmed::get, conns.size(), conns, timeout);
     long joinMs = confirmed.get() == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(lastConfirm.get() - t0);
     awaitQuiet(lastFrame, timeout);
     long deliveries = frames.get();
@@ -147,13 +146,30 @@ public final class ChatBurst {
         }
       });
     }
-    deadline = System.nanoTime() + timeout.toNanos();
-    while (delivered.get() < expected && System.nanoTime() < deadline) {
-      LoadClient.sleep(20);
-    }
+    awaitProgress(delivered::get, expected, conns, timeout);
     awaitQuiet(lastFrame, timeout);
     return new Result(conns.size(), confirmed.get(), joinMs, deliveries, deliveryMs, expected, delivered.get(),
       listedCount(client, ports.get(0), path, room, timeout));
+  }
+
+  /**
+   * Waits until {@code value} reaches {@code target}; gives up when it made no progress for
+   * {@link #STALL_MS}, when a socket closed, or after {@code timeout}.
+   */
+  private static void awaitProgress(java.util.function.LongSupplier value, long target, List<Conn> conns, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long last = -1;
+    long lastChange = System.nanoTime();
+    while (value.getAsLong() < target && System.nanoTime() < deadline && conns.stream().noneMatch(Conn::isClosed)) {
+      long v = value.getAsLong();
+      if (v != last) {
+        last = v;
+        lastChange = System.nanoTime();
+      } else if (System.nanoTime() - lastChange > TimeUnit.MILLISECONDS.toNanos(STALL_MS)) {
+        return;
+      }
+      LoadClient.sleep(20);
+    }
   }
 
   /** Waits (bounded) until no frame arrived for {@link #QUIET_MS}. */
