@@ -121,23 +121,28 @@ final class PresenceScenario extends Scenario {
     for (Conn c : members.conns()) {
       c.run(() -> c.ws.writeTextMessage("member big b" + c.index));
     }
+    // ask sockets (16 more each round) until a socket of each instance answered that the group is full there
     Map<String, long[]> costs = new ConcurrentHashMap<>();
+    Map<String, Conn> socketOf = new ConcurrentHashMap<>();
     deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (costs.size() < INSTANCES || costs.values().stream().anyMatch(c -> c[0] < m)) {
+    for (int round = 0; costs.size() < INSTANCES || costs.values().stream().anyMatch(c -> c[0] < m); round++) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("the group did not reach " + m + " members on every instance: " + describe(costs));
       }
-      costs.clear();
-      for (Conn c : members.conns().subList(0, Math.min(8, m))) {
-        c.onText(t -> {
-          String[] w = t.split(" ");
-          if (w[0].equals("cost")) {
-            costs.put(w[1], new long[]{Long.parseLong(w[2]), Long.parseLong(w[3]), Long.parseLong(w[4])});
-          }
-        });
-        c.run(() -> c.ws.writeTextMessage("cost big " + COST_CALLS));
+      for (int i = 0; i < 16; i++) {
+        Conn c = members.conns().get((round * 16 + i) % m);
+        c.onText(t -> onCost(t, c, costs, socketOf));
+        c.run(() -> c.ws.writeTextMessage("cost big 1"));
       }
-      LoadClient.sleep(1_000);
+      LoadClient.sleep(500);
+    }
+    costs.clear();
+    for (Conn c : socketOf.values()) {
+      c.run(() -> c.ws.writeTextMessage("cost big " + COST_CALLS));
+    }
+    deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (costs.size() < INSTANCES && System.nanoTime() < deadline) {
+      LoadClient.sleep(50);
     }
     long gwAfter = gateway.heapAfterGc();
     List<Long> svcAfter = instances.stream().map(ServerJvm::heapAfterGc).toList();
@@ -168,6 +173,14 @@ final class PresenceScenario extends Scenario {
       .put("busBaseline", new JsonObject().put("latency", busLatency.toJson()).put("percentiles", EchoScenario.percentiles(busLatency)))
       .put("bigGroup", new JsonObject().put("members", m).put("costs", describe(costs)).put("gatewayHeapBefore", gwBefore)
         .put("gatewayHeapAfter", gwAfter).put("serviceHeapBefore", new JsonArray(svcBefore)).put("serviceHeapAfter", new JsonArray(svcAfter)));
+  }
+
+  private static void onCost(String text, Conn c, Map<String, long[]> costs, Map<String, Conn> socketOf) {
+    String[] w = text.split(" ");
+    if (w[0].equals("cost")) {
+      costs.put(w[1], new long[]{Long.parseLong(w[2]), Long.parseLong(w[3]), Long.parseLong(w[4])});
+      socketOf.putIfAbsent(w[1], c);
+    }
   }
 
   /** Writes {@code prefix} plus the current nanoTime on the socket's own event loop. */
