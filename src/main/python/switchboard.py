@@ -34,6 +34,13 @@ Callbacks run on the asyncio event loop, one at a time, in order per session; th
 functions or coroutines (a coroutine is awaited before the next frame is handled). They must not
 block.
 
+Presence and session state: ``session.join(group, meta)`` joins with a member meta that every
+instance of the service sees in ``self.presence.members(group)`` / ``.count(group)`` /
+``.groups()`` and hears of in ``on_joined`` / ``on_left`` (the gateways publish numbered deltas on
+``switchboard.presence.<name>``, docs/protocol.md); ``session.set_attribute(key, value)`` keeps a
+JSON value with the session at its gateway, so that with ``failover = "rebind"`` the instance a
+session is re-opened on has its ``session.attributes`` and ``session.groups`` at once.
+
 Binary messages: a client's binary message reaches :meth:`Service.on_message` as ``bytes`` (the
 bridge carries it as base64url text). A service cannot *send* binary messages: the bridge turns
 every body into JSON, and gateways expect binary pushes as Vert.x buffers, so :meth:`Session.send`
@@ -53,6 +60,7 @@ import socket
 import struct
 import sys
 import time
+import types
 import uuid
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -80,8 +88,17 @@ H_GROUP = "sb.group"
 H_EXCEPT = "sb.except"
 H_REBIND = "sb.rebind"
 H_TOKEN = "sb.token"  # checked and removed by the bridge (TcpBridgeOptions.TOKEN_HEADER)
+H_SERVICE = "sb.svc"
 
 OP_OPEN, OP_TEXT, OP_BINARY, OP_CLOSE, OP_JOIN, OP_LEAVE = "open", "text", "binary", "close", "join", "leave"
+OP_ATTR, OP_PRESENCE, OP_SYNC = "attr", "presence", "sync"
+
+# presence (protocol.PresenceWire): a gateway's numbered deltas, beacons and snapshots
+PRESENCE_SYNC_TIMEOUT_SECONDS = 5.0
+"""How long a snapshot asked of a gateway is awaited before it is asked again at its next change."""
+PRESENCE_LOST_SECONDS = 7.0
+"""A gateway silent for this long (it beacons every 2 s) is taken as lost: its members leave."""
+PRESENCE_MAX_BUFFERED = 1024
 
 NORMAL = 1000
 INTERNAL_ERROR = 1011
@@ -110,6 +127,11 @@ def service_address(name: str) -> str:
 def instance_address(name: str, instance: str) -> str:
     """The private address of one instance: frames and closes of its sessions."""
     return PREFIX + "service." + name + "." + instance
+
+
+def presence_address(name: str) -> str:
+    """Where gateway nodes publish the membership deltas of a service's groups."""
+    return PREFIX + "presence." + name
 
 
 def qualified_group(service: str, group: str) -> str:
@@ -215,7 +237,11 @@ class Session:
         """The request headers the gateway forwards, by lower-case name."""
         self.rebound: bool = rebound
         """Whether the gateway re-opened this session here after its instance went away."""
-        self._groups: Set[str] = set()
+        held = info.get("groups")
+        self._groups: Dict[str, dict] = {g: (m if isinstance(m, dict) else {}) for g, m in held.items()} \
+            if isinstance(held, dict) else {}
+        attrs = info.get("attributes")
+        self._attributes: Dict[str, Any] = dict(attrs) if isinstance(attrs, dict) else {}
         self._open = True
 
     @property
@@ -227,6 +253,28 @@ class Session:
     def groups(self) -> frozenset:
         """The groups this session is in."""
         return frozenset(self._groups)
+
+    @property
+    def attributes(self):
+        """The session's attributes (a read-only view): kept with the session at its gateway, so a
+        rebind hands them to the new instance. Change them with :meth:`set_attribute`."""
+        return types.MappingProxyType(self._attributes)
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Sets an attribute to a JSON value (``None`` removes it). Visible here at once, sent to the
+        gateway in order with the session's other pushes; the gateway keeps at most
+        ``limits.maxSessionAttributeBytes`` of JSON (default 16 KiB) and refuses a set over it with a
+        log line (the session lives on). ``TypeError`` for a value JSON cannot carry."""
+        if not isinstance(key, str):
+            raise TypeError("an attribute key is a str, not %s" % type(key).__name__)
+        json.dumps(value)  # TypeError for what JSON cannot carry
+        if not self._open:
+            return
+        if value is None:
+            self._attributes.pop(key, None)
+        else:
+            self._attributes[key] = value
+        self._push(OP_ATTR, {"key": key, "value": value})
 
     def send(self, message: str) -> None:
         """Sends a text message to the client. ``bytes`` raise ``TypeError`` (see the module doc)."""
@@ -240,17 +288,25 @@ class Session:
         """
         self._push(OP_CLOSE, None, {H_CODE: str(int(code)), H_REASON: reason or ""})
 
-    def join(self, group: str) -> None:
-        """Adds the session to a group of this service; :meth:`Service.publish` reaches it."""
-        if self._open and group not in self._groups:
-            self._groups.add(group)
-            self._push(OP_JOIN, None, {H_GROUP: qualified_group(self._service.name, group)})
+    def join(self, group: str, meta: Optional[dict] = None) -> None:
+        """Adds the session to a group of this service with a member meta (e.g. ``{"name": "ada"}``),
+        which every instance sees in :attr:`Service.presence` and ``on_joined``; joining again
+        replaces the meta. :meth:`Service.publish` reaches it. Bounds (the gateway's
+        ``limits.maxGroupsPerSession``, ``limits.maxMemberMetaBytes``) are enforced there: a refused
+        join is logged there and leaves this instance's view again."""
+        meta = dict(meta) if meta else {}
+        json.dumps(meta)  # TypeError for what JSON cannot carry
+        if self._open and self._groups.get(group) != meta:
+            self._groups[group] = meta
+            self._push(OP_JOIN, meta or None, {H_GROUP: qualified_group(self._service.name, group)})
+            self._service.presence._local(self.gateway, self.id, group, meta)
 
     def leave(self, group: str) -> None:
         """Removes the session from a group."""
         if self._open and group in self._groups:
-            self._groups.discard(group)
+            del self._groups[group]
             self._push(OP_LEAVE, None, {H_GROUP: qualified_group(self._service.name, group)})
+            self._service.presence._local(self.gateway, self.id, group, None)
 
     def _push(self, op: str, body: Any, headers: Optional[Dict[str, str]] = None) -> None:
         if not self._open:
@@ -261,11 +317,218 @@ class Session:
         self._service._send(self.gateway, body, h)
 
     def _mark_closed(self) -> None:
+        if self._open and self._groups:
+            self._service.presence._closed(self.gateway, self.id, list(self._groups))
         self._open = False
         self._groups.clear()
 
     def __repr__(self) -> str:
         return "Session[%s %s from %s]" % (self.id, self.path, self.remote_address)
+
+
+class _Part:
+    """One gateway node's members of this service's groups."""
+
+    __slots__ = ("groups", "seq", "syncing", "sync_deadline", "buffered", "heard")
+
+    def __init__(self, now: float) -> None:
+        self.groups: Dict[str, Dict[str, dict]] = {}
+        self.seq = 0
+        self.syncing = False
+        self.sync_deadline = 0.0
+        self.buffered: List[dict] = []
+        self.heard = now
+
+
+class Presence:
+    """Who is in the groups of this service, over every gateway of the cluster: a local replica,
+    read synchronously. The Java SDK's ``Presence``, with the same contracts: a join or leave made
+    by this instance is visible here at once; those of other instances arrive as the gateways'
+    deltas (in order per gateway); a session that closes has left its groups here before
+    ``on_close``. A gateway silent for :data:`PRESENCE_LOST_SECONDS` (it beacons every 2 s) is
+    taken as lost: each of its members leaves (``on_left``).
+    """
+
+    def __init__(self, service: "Service") -> None:
+        self._service = service
+        self._parts: Dict[str, _Part] = {}
+        self._pending: Dict[str, Dict[str, int]] = {}
+
+    def members(self, group: str) -> Dict[str, dict]:
+        """Session id to member meta of a group's members (a copy; empty when it has none)."""
+        members: Dict[str, dict] = {}
+        for part in self._parts.values():
+            members.update(part.groups.get(group, {}))
+        return members
+
+    def count(self, group: str) -> int:
+        """The number of members of a group."""
+        return sum(len(part.groups.get(group, ())) for part in self._parts.values())
+
+    def groups(self) -> Set[str]:
+        """The groups with at least one member (a copy)."""
+        groups: Set[str] = set()
+        for part in self._parts.values():
+            groups.update(part.groups)
+        return groups
+
+    # -- what feeds it ------------------------------------------------------------------------------
+
+    def _local(self, gateway: str, sid: str, group: str, meta: Optional[dict]) -> None:
+        mine = self._pending.setdefault(sid, {})
+        mine[group] = mine.get(group, 0) + 1
+        self._set(self._part(gateway), group, sid, meta)
+
+    def _closed(self, gateway: str, sid: str, groups: Iterable[str]) -> None:
+        self._pending.pop(sid, None)
+        part = self._parts.get(gateway)
+        if part is not None:
+            for group in groups:
+                self._set(part, group, sid, None)
+
+    def _drop(self, gateway: str) -> int:
+        """A gateway is lost (or the bus connection was): each of its members leaves."""
+        part = self._parts.pop(gateway, None)
+        if part is None:
+            return 0
+        n = 0
+        for group, members in part.groups.items():
+            for sid, meta in members.items():
+                self._pending.pop(sid, None)
+                n += 1
+                self._fire(False, group, sid, meta)
+        return n
+
+    def _reset(self) -> None:
+        for gateway in list(self._parts):
+            self._drop(gateway)
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        for gateway, part in list(self._parts.items()):
+            if part.syncing and now > part.sync_deadline:
+                part.syncing = False
+                part.buffered.clear()
+            if now - part.heard > PRESENCE_LOST_SECONDS:
+                n = self._drop(gateway)
+                log.info("switchboard: %s: no presence from gateway %s for %.0f s; its %d membership(s) left",
+                         self._service.name, gateway, PRESENCE_LOST_SECONDS, n)
+
+    def _on_message(self, body: Any) -> None:
+        if not isinstance(body, dict) or not isinstance(body.get("gw"), str) or not isinstance(body.get("seq"), int):
+            log.warning("switchboard: %s: ignoring a malformed presence message", self._service.name)
+            return
+        gateway, seq = body["gw"], body["seq"]
+        part = self._parts.get(gateway)
+        if "snapshot" in body:
+            if part is not None and part.syncing:
+                part.heard = time.monotonic()
+                self._apply_snapshot(gateway, part, seq, body["snapshot"] if isinstance(body["snapshot"], dict) else {})
+            return
+        part = self._part(gateway)
+        part.heard = time.monotonic()
+        if "deltas" not in body:  # a beacon
+            if not part.syncing and seq > part.seq:
+                self._sync(gateway, part)
+        elif part.syncing:
+            self._buffer(part, body)
+        elif seq == part.seq + 1:
+            self._apply_deltas(part, body)
+        elif seq > part.seq + 1:
+            self._buffer(part, body)
+            self._sync(gateway, part)
+
+    def _part(self, gateway: str) -> _Part:
+        part = self._parts.get(gateway)
+        if part is None:
+            part = self._parts[gateway] = _Part(time.monotonic())
+        return part
+
+    @staticmethod
+    def _buffer(part: _Part, body: dict) -> None:
+        if len(part.buffered) >= PRESENCE_MAX_BUFFERED:
+            part.buffered.clear()
+        part.buffered.append(body)
+
+    def _sync(self, gateway: str, part: _Part) -> None:
+        part.syncing = True
+        part.sync_deadline = time.monotonic() + PRESENCE_SYNC_TIMEOUT_SECONDS
+        self._service._send(gateway, None, {H_OP: OP_SYNC, H_SERVICE: self._service.name,
+                                            H_INSTANCE: self._service.instance})
+
+    def _apply_snapshot(self, gateway: str, part: _Part, seq: int, snapshot: dict) -> None:
+        part.syncing = False
+        fresh: Dict[str, Dict[str, dict]] = {}
+        for group, members in snapshot.items():
+            if isinstance(members, dict):
+                fresh[group] = {sid: (m if isinstance(m, dict) else {}) for sid, m in members.items()}
+        for sid, groups in self._pending.items():  # this instance's changes not confirmed yet stand
+            for group in groups:
+                mine = part.groups.get(group, {}).get(sid)
+                if mine is not None:
+                    fresh.setdefault(group, {})[sid] = mine
+                else:
+                    fresh.get(group, {}).pop(sid, None)
+        for group, members in list(part.groups.items()):
+            for sid, meta in list(members.items()):
+                if fresh.get(group, {}).get(sid) != meta:
+                    self._set(part, group, sid, None)
+        for group, members in fresh.items():
+            for sid, meta in members.items():
+                self._set(part, group, sid, meta)
+        part.seq = seq
+        while part.buffered and not part.syncing:
+            nxt = part.buffered.pop(0)
+            if nxt["seq"] == part.seq + 1:
+                self._apply_deltas(part, nxt)
+            elif nxt["seq"] > part.seq + 1:
+                part.buffered.insert(0, nxt)
+                self._sync(gateway, part)
+
+    def _apply_deltas(self, part: _Part, body: dict) -> None:
+        part.seq = body["seq"]
+        for d in body.get("deltas") or ():
+            if not isinstance(d, list) or len(d) < 3:
+                continue
+            kind, group, sid = d[0], d[1], d[2]
+            meta = (d[3] if len(d) > 3 and isinstance(d[3], dict) else {}) if kind == "j" else None
+            mine = self._pending.get(sid)
+            unconfirmed = mine.get(group) if mine else None
+            if unconfirmed is not None:
+                if unconfirmed > 1:
+                    mine[group] = unconfirmed - 1
+                    continue  # a later change of this instance is on its way: its view stands
+                del mine[group]
+                if not mine:
+                    del self._pending[sid]
+            self._set(part, group, sid, meta)
+
+    def _set(self, part: _Part, group: str, sid: str, meta: Optional[dict]) -> None:
+        members = part.groups.get(group)
+        old = members.get(sid) if members else None
+        if meta is None:
+            if old is not None:
+                del members[sid]
+                if not members:
+                    del part.groups[group]
+                self._fire(False, group, sid, old)
+            return
+        if meta == old:
+            return
+        part.groups.setdefault(group, {})[sid] = meta
+        if old is not None:
+            self._fire(False, group, sid, old)
+        self._fire(True, group, sid, meta)
+
+    def _fire(self, joined: bool, group: str, sid: str, meta: dict) -> None:
+        callback = self._service.on_joined if joined else self._service.on_left
+        try:
+            result = callback(group, sid, meta)
+            if inspect.isawaitable(result):
+                asyncio.ensure_future(result)
+        except Exception:
+            log.exception("switchboard: %s: %s failed for %s in %s", self._service.name,
+                          "on_joined" if joined else "on_left", sid, group)
 
 
 class Service:
@@ -300,6 +563,8 @@ class Service:
         self._stopping: Optional[asyncio.Event] = None
         self._on_pong = None
         self._was_ready = False
+        self.presence: Presence = Presence(self)
+        """Who is in this service's groups, over every gateway (see :class:`Presence`)."""
 
     # -- callbacks --------------------------------------------------------------------------------
 
@@ -311,6 +576,14 @@ class Service:
 
     def on_close(self, session: Session, code: int, reason: str) -> Any:
         """The socket closed, by either side (1006: the connection dropped without a close frame)."""
+
+    def on_joined(self, group: str, session_id: str, meta: dict) -> Any:
+        """A session joined a group of this service (on any gateway, through any instance), or
+        joined again with a new meta (then ``on_left`` with the old one came first). Called on every
+        instance, in order per gateway. Keep it a plain function (a coroutine is run, not awaited)."""
+
+    def on_left(self, group: str, session_id: str, meta: dict) -> Any:
+        """A session left a group of this service: a leave, its close, or its gateway lost."""
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -407,7 +680,7 @@ class Service:
         log.info("switchboard: service %s stopped", self.name)
 
     def _register(self) -> None:
-        for address in (service_address(self.name), self.instance, REGISTRY_HELLO):
+        for address in (service_address(self.name), self.instance, REGISTRY_HELLO, presence_address(self.name)):
             self._write({"type": "register", "address": address})
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
@@ -442,7 +715,9 @@ class Service:
             self._announce()
             return
         op = headers.get(H_OP)
-        if op == OP_OPEN and address in (service_address(self.name), self.instance):
+        if address == presence_address(self.name) or (address == self.instance and op == OP_PRESENCE):
+            self.presence._on_message(frame.get("body"))
+        elif op == OP_OPEN and address in (service_address(self.name), self.instance):
             await self._open(frame, headers)
         elif address == self.instance:
             await self._frame(op, headers, frame.get("body"))
@@ -488,6 +763,7 @@ class Service:
         for session in list(self._sessions.values()):
             session.close(SERVICE_RESTART, "Service %s lost its bus connection" % self.name)
             await self._forget(session, SERVICE_RESTART, "bus connection lost")
+        self.presence._reset()  # deltas may have been missed: the gateways' beacons bring it back
 
     async def _leave(self) -> None:
         """On stop: withdraw from discovery and close the sessions (clients reconnect at once)."""
@@ -514,6 +790,7 @@ class Service:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             self._announce()
+            self.presence._sweep()
 
     def _announce(self) -> None:
         self._write({"type": "publish", "address": REGISTRY, "body": {

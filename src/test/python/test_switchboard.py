@@ -94,6 +94,14 @@ class Recorder(switchboard.Service):
     def __init__(self):
         super().__init__()
         self.events = asyncio.Queue()
+        self.presence_events = []
+        self.still_members_at_close = []
+
+    def on_joined(self, group, session_id, meta):
+        self.presence_events.append(("joined", group, session_id, meta))
+
+    def on_left(self, group, session_id, meta):
+        self.presence_events.append(("left", group, session_id, meta))
 
     def on_open(self, session):
         if session.query == "refuse":
@@ -113,6 +121,7 @@ class Recorder(switchboard.Service):
             self.publish("all", "to all but " + session.id, session)
 
     def on_close(self, session, code, reason):
+        self.still_members_at_close += [g for g in self.presence.groups() if session.id in self.presence.members(g)]
         self.events.put_nowait(("close", session.id, code, reason))
 
 
@@ -164,7 +173,8 @@ class ServiceOverBridgeTest(unittest.IsolatedAsyncioTestCase):
     async def registered(self):
         """Accepts the service's connection and checks what it registers, in order."""
         conn = await self.bridge.next_connection()
-        for address in ("switchboard.service.probe", self.service.instance, "switchboard.registry.hello"):
+        for address in ("switchboard.service.probe", self.service.instance, "switchboard.registry.hello",
+                        "switchboard.presence.probe"):
             frame = await conn.next_frame()
             self.assertEqual({"type": "register", "address": address, "headers": {"sb.token": "t0ken"}}, frame)
         return conn
@@ -321,6 +331,76 @@ class ServiceOverBridgeTest(unittest.IsolatedAsyncioTestCase):
         session.send("too late")  # a no-op after the close
         self.service._write({"type": "ping"})
         self.assertEqual("ping", (await conn.next_frame(until_ping=True))["type"])
+
+
+    async def test_join_with_meta_attributes_and_presence_events(self):
+        conn, session = await self.opened("gw1.8")
+        self.assertEqual({"gw1.8": {}}, self.service.presence.members("all"), "its own join visible at once")
+        session.join("room", {"name": "ada"})
+        join = await conn.next_frame()
+        self.assertEqual(({"sb.op": "join", "sb.sid": "gw1.8", "sb.group": "probe/room", "sb.token": "t0ken"},
+                          {"name": "ada"}), (join["headers"], join["body"]))
+        session.set_attribute("name", "ada")
+        session.set_attribute("tmp", 1)
+        session.set_attribute("tmp", None)
+        for key, value in (("name", "ada"), ("tmp", 1), ("tmp", None)):
+            attr = await conn.next_frame()
+            self.assertEqual(("attr", {"key": key, "value": value}), (attr["headers"]["sb.op"], attr["body"]))
+        self.assertEqual({"name": "ada"}, dict(session.attributes))
+        with self.assertRaises(TypeError):
+            session.attributes["x"] = 1  # a read-only view
+        with self.assertRaises(TypeError):
+            session.set_attribute("bad", object())
+        # another gateway's member arrives as a delta; its own join is confirmed by its gateway
+        conn.push(presence({"gw": "switchboard.gateway.gw2", "seq": 1,
+                            "deltas": [["j", "room", "gw2.1", {"name": "bo"}]]}))
+        conn.push(presence({"gw": "switchboard.gateway.gw1", "seq": 1,
+                            "deltas": [["j", "all", "gw1.8", {}], ["j", "room", "gw1.8", {"name": "ada"}]]}))
+        await self.until(lambda: self.service.presence.count("room") == 2)
+        self.assertEqual({"gw1.8": {"name": "ada"}, "gw2.1": {"name": "bo"}}, self.service.presence.members("room"))
+        self.assertEqual({"all", "room"}, self.service.presence.groups())
+        self.assertIn(("joined", "room", "gw2.1", {"name": "bo"}), self.service.presence_events)
+        # a gap: the replica asks gw2 for a snapshot, to its own instance address
+        conn.push(presence({"gw": "switchboard.gateway.gw2", "seq": 3, "deltas": [["l", "room", "gw2.1"]]}))
+        sync = await conn.next_frame()
+        self.assertEqual(("switchboard.gateway.gw2", {"sb.op": "sync", "sb.svc": "probe", "sb.inst": self.service.instance,
+                                                      "sb.token": "t0ken"}), (sync["address"], sync["headers"]))
+        conn.push({"type": "message", "address": self.service.instance, "send": True, "headers": {"sb.op": "presence"},
+                   "body": {"gw": "switchboard.gateway.gw2", "seq": 2, "snapshot": {"room": {"gw2.1": {"name": "bo"},
+                                                                                              "gw2.2": {}}}}})
+        await self.until(lambda: self.service.presence.count("room") == 2
+                         and "gw2.2" in self.service.presence.members("room"))
+        self.assertEqual({"gw1.8", "gw2.2"}, set(self.service.presence.members("room")), "snapshot, then delta 3")
+        # a close: it has left its groups before on_close
+        conn.push({"type": "message", "address": self.service.instance, "send": True,
+                   "headers": {"sb.op": "close", "sb.sid": "gw1.8", "sb.code": "1000", "sb.reason": ""}})
+        self.assertEqual(("close", "gw1.8", 1000, ""), await self.event())
+        self.assertEqual([], self.service.still_members_at_close)
+        self.assertEqual({"gw2.2"}, set(self.service.presence.members("room")))
+
+    async def test_a_rebound_session_has_its_attributes_and_groups(self):
+        conn = await self.registered()
+        frame = open_frame("gw1.9")
+        frame["headers"]["sb.rebind"] = "true"
+        frame["body"]["attributes"] = {"name": "ada"}
+        frame["body"]["groups"] = {"room": {"name": "ada"}}
+        conn.push(frame)
+        _, session = await self.event()
+        self.assertTrue(session.rebound)
+        self.assertEqual({"name": "ada"}, dict(session.attributes))
+        self.assertEqual(frozenset({"room", "all"}), session.groups)
+
+    async def until(self, condition):
+        for _ in range(200):
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+        self.fail("condition not met")
+
+
+def presence(body):
+    return {"type": "message", "address": "switchboard.presence.probe", "send": False,
+            "headers": {"sb.op": "presence"}, "body": body}
 
 
 class Slow(switchboard.Service):

@@ -177,15 +177,20 @@ class TcpBridgeTest {
     int port = deploy();
     try (Client c = new Client(port, CHAT_TOKEN)) {
       for (String forbidden : List.of(GW, Addresses.GROUPS, Addresses.REGISTRY, Addresses.service("chat"),
-        Addresses.serviceInstance("chat", "x"), Addresses.host("h1"), "switchboard.service.py_chat.a.b", "anything")) {
+        Addresses.serviceInstance("chat", "x"), Addresses.host("h1"), "switchboard.service.py_chat.a.b",
+        Addresses.presence("chat"), "anything")) {
         c.write(register(forbidden));
         assertContains(c.readErr(), "registers only on");
       }
       c.write(register(Addresses.service("py_chat")));
       c.write(register(INSTANCE));
       c.write(register(Addresses.REGISTRY_HELLO));
+      c.write(register(Addresses.presence("py_chat")));
       c.write(register(INSTANCE));
       assertContains(c.readErr(), "already registered");
+      JsonObject delta = awaitDelivery(c, () -> vertx.eventBus().publish(Addresses.presence("py_chat"),
+        new JsonObject().put("gw", GW).put("seq", 1)));
+      assertEquals(Addresses.presence("py_chat"), delta.getString("address"), "its own service's presence deltas");
       JsonObject hello = awaitDelivery(c, () -> vertx.eventBus().publish(Addresses.REGISTRY_HELLO, new JsonObject()));
       assertEquals(Addresses.REGISTRY_HELLO, hello.getString("address"));
       c.write(new JsonObject().put("type", "unregister").put("address", Addresses.REGISTRY_HELLO));
@@ -235,9 +240,14 @@ class TcpBridgeTest {
       c.write(push(Addresses.gateway("g2"), "text", "g1.2", "elsewhere"));
       assertContains(c.readErr(), "session g1.2 is not bound to an instance of py_chat at switchboard.gateway.g2");
       c.write(push(GW, "batch", "g1.2", "x"));
-      assertContains(c.readErr(), "to a gateway a client sends sb.op text, binary, close, join or leave, not batch");
+      assertContains(c.readErr(), "to a gateway a client sends sb.op text, binary, close, join, leave, attr or sync, not batch");
       c.write(push(GW, "drain", "g1.2", "x"));
       assertContains(c.readErr(), "not drain");
+      c.write(new JsonObject().put("type", "send").put("address", GW).put("headers", new JsonObject().put("sb.op", "sync")
+        .put("sb.svc", "chat").put("sb.inst", Addresses.serviceInstance("chat", "real"))));
+      assertContains(c.readErr(), "a sync names this client's service and one of its registered instance addresses");
+      c.write(new JsonObject().put("type", "send").put("address", GW).put("headers", new JsonObject().put("sb.op", "sync")
+        .put("sb.svc", "py_chat").put("sb.inst", INSTANCE)));
       c.write(push(GW, "text", "g1.2", "asks").put("replyAddress", "x"));
       assertContains(c.readErr(), "answers requests but makes none");
 
@@ -249,7 +259,8 @@ class TcpBridgeTest {
       assertContains(c.readErr(), "session g1.2 is not bound");
       c.write(ping());
       assertEquals("pong", c.read().getString("type"));
-      assertEquals(List.of("text g1.2 hi", "join g1.2 py_chat/room null"), atGateway, "only the bound session's pushes");
+      assertEquals(List.of("text g1.2 hi", "join g1.2 py_chat/room null", "sync null null"), atGateway,
+        "only the bound session's pushes, and its own sync");
     }
   }
 

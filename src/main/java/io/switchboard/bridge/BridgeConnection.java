@@ -253,7 +253,8 @@ final class BridgeConnection {
   private void register(String address) {
     if (!BridgeRules.mayRegister(grant.name(), address)) {
       refuse("a client of " + grant.name() + " registers only on " + Addresses.service(grant.name()) + ", "
-        + Addresses.serviceInstance(grant.name(), "<id>") + " and " + Addresses.REGISTRY_HELLO + ", not " + address);
+        + Addresses.serviceInstance(grant.name(), "<id>") + ", " + Addresses.REGISTRY_HELLO + " and "
+        + Addresses.presence(grant.name()) + ", not " + address);
     } else if (consumers.containsKey(address)) {
       refuse("already registered on " + address);
     } else if (consumers.size() >= TcpBridgeOptions.DEFAULT_MAX_REGISTRATIONS) {
@@ -326,8 +327,16 @@ final class BridgeConnection {
     String op = headers == null ? null : headers.getString(Headers.OP);
     String sid = headers == null ? null : headers.getString(Headers.SESSION);
     Op known = Op.of(op);
-    if (known == null || !known.isSessionMessage()) {
-      refuse("to a gateway a client sends " + Headers.OP + " text, binary, close, join or leave, not " + op);
+    if (known == Op.SYNC && headers != null) { // presence: a snapshot of its own service, to an instance it registered
+      String instance = headers.getString(Headers.INSTANCE);
+      if (BridgeRules.ownSync(grant.name(), headers.getString(Headers.SERVICE), instance) && consumers.containsKey(instance)) {
+        eb.send(address, null, deliveryOptions(headers));
+      } else {
+        refuse("a sync names this client's service and one of its registered instance addresses, not "
+          + headers.getString(Headers.SERVICE) + " / " + instance);
+      }
+    } else if (known == null || !known.isSessionMessage()) {
+      refuse("to a gateway a client sends " + Headers.OP + " text, binary, close, join, leave, attr or sync, not " + op);
     } else if (sid == null || !address.equals(sessions.get(sid))) {
       refuse("session " + sid + " is not bound to an instance of " + grant.name() + " at " + address);
     } else if ((Op.JOIN.wire().equals(op) || Op.LEAVE.wire().equals(op))

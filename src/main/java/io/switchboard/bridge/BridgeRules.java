@@ -35,10 +35,22 @@ final class BridgeRules {
       && INSTANCE_ID.matcher(address.substring(prefix.length())).matches();
   }
 
-  /** Addresses a client of {@code service} may register on. */
+  /**
+   * Addresses a client of {@code service} may register on: its service and instance addresses,
+   * the registry hello, and its own service's presence deltas ({@link Addresses#presence}); nothing
+   * of other services.
+   */
   static boolean mayRegister(String service, String address) {
     return Addresses.service(service).equals(address) || instanceAddress(service, address)
-      || Addresses.REGISTRY_HELLO.equals(address);
+      || Addresses.REGISTRY_HELLO.equals(address) || Addresses.presence(service).equals(address);
+  }
+
+  /**
+   * Whether a client of {@code service} may send this {@code sync} (a presence snapshot request)
+   * to a gateway node: for its own service, answered to one of its own instance addresses.
+   */
+  static boolean ownSync(String service, String syncService, String replyInstance) {
+    return service.equals(syncService) && instanceAddress(service, replyInstance);
   }
 
   /** A qualified group ({@link Addresses#group}) of {@code service}. */

@@ -77,7 +77,8 @@ public interface Session {
    *
    * <p>The membership is kept by the gateway holding the socket, so it survives this instance (a
    * rebind re-opens the session with it). It is visible in this instance's {@link ServiceVerticle#presence()}
-   * at once, and in the other instances' after the gateway has relayed it. Bounds, enforced by the
+   * at once (this instance's {@link ServiceVerticle#onJoined} runs before {@code join} returns),
+   * and in the other instances' after the gateway has relayed it. Bounds, enforced by the
    * gateway (refused with a log line, the session lives on): {@code limits.maxGroupsPerSession}
    * groups per session (default 64), {@code limits.maxMemberMetaBytes} of encoded JSON per meta
    * (default 1 KiB).
@@ -86,7 +87,10 @@ public interface Session {
    */
   void join(String group, JsonObject meta);
 
-  /** Removes the session from a group. */
+  /**
+   * Removes the session from a group; like a join, visible in this instance's presence at once
+   * ({@link ServiceVerticle#onLeft} runs before {@code leave} returns).
+   */
   void leave(String group);
 
   /** The groups this session is in. */

@@ -16,13 +16,18 @@ import java.util.Map;
  * attributes and groups, {@code members:G} this instance's view of a group (count and members),
  * {@code groups} the groups it sees, {@code events} the onJoined/onLeft it heard
  * ({@code "+G sid meta"} / {@code "-G sid meta"}, the last 10 000), {@code violations} how many
- * onClose found their session still a member in this instance's view (must stay 0).
+ * onClose found their session still a member in this instance's view (must stay 0) and how many
+ * onClose ran ({@code closes}), {@code seen}
+ * when it first heard of a join to each group (epoch µs; a join's answer has its own {@code at}).
  */
 public class PresenceService extends ServiceVerticle {
 
   private static final int MAX_EVENTS = 10_000;
   private final JsonArray events = new JsonArray();
+  /** Group to when this instance first heard a join to it (epoch µs), for latency figures; bounded. */
+  private final JsonObject firstJoinSeen = new JsonObject();
   private int violations;
+  private int closes;
 
   @Override
   protected String defaultName() {
@@ -40,6 +45,7 @@ public class PresenceService extends ServiceVerticle {
     JsonObject answer = new JsonObject().put("instance", instanceAddress());
     switch (parts[0]) {
       case "join":
+        answer.put("at", micros());
         session.join(parts[1], parts.length > 2 ? new JsonObject(parts[2]) : null);
         answer.put("ok", "join");
         break;
@@ -68,8 +74,11 @@ public class PresenceService extends ServiceVerticle {
       case "events":
         answer.put("events", events.copy());
         break;
+      case "seen":
+        answer.put("seen", firstJoinSeen.copy());
+        break;
       case "violations":
-        answer.put("violations", violations);
+        answer.put("violations", violations).put("closes", closes);
         break;
       default:
         answer.put("error", "unknown command " + parts[0]);
@@ -79,6 +88,9 @@ public class PresenceService extends ServiceVerticle {
 
   @Override
   protected void onJoined(String group, String sessionId, JsonObject meta) {
+    if (firstJoinSeen.size() < MAX_EVENTS && !firstJoinSeen.containsKey(group)) {
+      firstJoinSeen.put(group, micros());
+    }
     record("+" + group + " " + sessionId + " " + meta.encode());
   }
 
@@ -89,11 +101,17 @@ public class PresenceService extends ServiceVerticle {
 
   @Override
   protected void onClose(Session session, int code, String reason) {
+    closes++;
     for (String group : presence().groups()) {
       if (presence().members(group).containsKey(session.id())) {
         violations++;
       }
     }
+  }
+
+  private static long micros() {
+    java.time.Instant now = java.time.Instant.now();
+    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
   }
 
   private void record(String event) {

@@ -33,6 +33,11 @@ final class PresenceReplica implements Presence {
   static final long SYNC_TIMEOUT_MS = 5000;
   /** Delta messages kept while a snapshot is awaited; past it they are dropped and the node asked again. */
   static final int MAX_BUFFERED = 1024;
+  /**
+   * A node with no member here and not heard of (delta or beacon, every 2 s) for this long is
+   * forgotten: a node that stopped (or was lost while holding none) leaves nothing behind.
+   */
+  static final long FORGET_SILENT_MS = 10_000;
 
   /** Membership changes, as the service hears them. */
   interface Events {
@@ -51,6 +56,12 @@ final class PresenceReplica implements Presence {
     boolean syncing;
     long syncTimer = -1;
     final ArrayDeque<JsonObject> buffered = new ArrayDeque<>();
+    /** When the node was last heard of, in ms of System.nanoTime. */
+    long heard = now();
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
   }
 
   private final Vertx vertx;
@@ -58,6 +69,7 @@ final class PresenceReplica implements Presence {
   private final String instanceAddress;
   private final Events events;
   private final Map<String, Part> parts = new HashMap<>();
+  private long sweepTimer = -1;
   /** Session id to group to the number of this instance's changes not yet confirmed by the node. */
   private final Map<String, Map<String, Integer>> pending = new HashMap<>();
 
@@ -102,6 +114,28 @@ final class PresenceReplica implements Presence {
       groups.addAll(part.groups.keySet());
     }
     return Collections.unmodifiableSet(groups);
+  }
+
+  /** Starts forgetting silent nodes that hold no member here. */
+  void start() {
+    sweepTimer = vertx.setPeriodic(FORGET_SILENT_MS / 2, id -> forgetSilent());
+  }
+
+  void stop() {
+    vertx.cancelTimer(sweepTimer);
+    parts.values().forEach(part -> vertx.cancelTimer(part.syncTimer));
+  }
+
+  private void forgetSilent() {
+    long now = now();
+    parts.entrySet().removeIf(e -> {
+      Part part = e.getValue();
+      boolean forget = part.groups.isEmpty() && !part.syncing && now - part.heard > FORGET_SILENT_MS;
+      if (forget) {
+        vertx.cancelTimer(part.syncTimer);
+      }
+      return forget;
+    });
   }
 
   /** Memberships held here, over every node (for measurements). */
@@ -180,6 +214,7 @@ final class PresenceReplica implements Presence {
     JsonObject snapshot = msg.getJsonObject(PresenceWire.SNAPSHOT);
     if (snapshot != null) {
       if (part != null && part.syncing) {
+        part.heard = now();
         applySnapshot(gateway, part, seq, snapshot);
       }
       return;
@@ -188,6 +223,7 @@ final class PresenceReplica implements Presence {
       part = new Part();
       parts.put(gateway, part);
     }
+    part.heard = now();
     if (!msg.containsKey(PresenceWire.DELTAS)) { // a beacon
       if (!part.syncing && seq > part.seq) {
         sync(gateway, part);

@@ -109,7 +109,10 @@ public final class ServiceRuntime {
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
     gateways = new Directory(vertx).onLost(this::gatewayLost);
     return Future.all(opens.completion(), frames.completion(), members.completion(), gateways.start())
-      .onSuccess(v -> syncPresence())
+      .onSuccess(v -> {
+        presence.start();
+        syncPresence();
+      })
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
       .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
@@ -126,6 +129,7 @@ public final class ServiceRuntime {
       return Future.succeededFuture();
     }
     gateways.stop();
+    presence.stop();
     outbox.flush();
     Future<Void> withdrawn = announcer.stop();
     Map<String, JsonArray> byGateway = new HashMap<>();
