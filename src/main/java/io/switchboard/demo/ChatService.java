@@ -15,8 +15,10 @@ import io.vertx.core.shareddata.Counter;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
@@ -40,7 +42,9 @@ import java.util.function.Supplier;
  *   <li>a user's name and current room are {@linkplain Session#setAttribute session attributes},
  *       kept by the gateway and handed to whichever instance the session is bound to;</li>
  *   <li>room membership is the group {@code room:<name>} with the member meta {@code {"name":...}};
- *       counts come from {@link #presence()} (cluster-wide); fan-out uses the groups {@code all}
+ *       counts come from {@link #presence()} (cluster-wide; a count published while another
+ *       instance's change was still on its way is published again once it arrives: see
+ *       {@code roomChanged}); fan-out uses the groups {@code all}
  *       (every connected client), {@code named} and {@code room:<name>};</li>
  *   <li>the rooms (names and creation order) are shared data over the cluster manager: the
  *       {@link #ROOMS_MAP} async map (room → creation number from the {@link #ROOM_ORDER_COUNTER}
@@ -111,6 +115,7 @@ public class ChatService extends ServiceVerticle {
   private static final System.Logger LOG = System.getLogger(ChatService.class.getName());
   private static final String ALL = "all";
   private static final String NAMED = "named";
+  private static final String ROOM_GROUP_PREFIX = "room:";
 
   /** The cache of the cluster's rooms: creation number → name, and name → creation number. */
   private final TreeMap<Long, String> roomsByOrder = new TreeMap<>();
@@ -124,6 +129,11 @@ public class ChatService extends ServiceVerticle {
    * (an entry lives for the milliseconds of a map operation); no user state.
    */
   private final Map<String, Waiting> waiting = new HashMap<>();
+  /** Per room: the instance that published the latest count this instance has heard of, and that count. */
+  private final Map<String, String> lastCountBy = new HashMap<>();
+  private final Map<String, Long> lastCount = new HashMap<>();
+  /** Rooms whose membership changed in this event-loop turn, to reconcile at its end. */
+  private final Set<String> changedRooms = new LinkedHashSet<>();
   private AsyncMap<String, Long> rooms;
   private AsyncMap<String, JsonObject> bridgeUsers;
   private Counter roomOrderCounter;
@@ -384,6 +394,49 @@ public class ChatService extends ServiceVerticle {
       cacheRoom(room, order.longValue());
     } else if ("bridge".equals(event.getString("op")) && event.getValue("count") instanceof Number count) {
       cacheBridgeMembers(room, count.longValue());
+    } else if ("count".equals(event.getString("op")) && event.getValue("count") instanceof Number count
+      && event.getValue("from") instanceof String from && !from.equals(instanceAddress()) && roomOrder.containsKey(room)) {
+      lastCountBy.put(room, from);
+      lastCount.put(room, count.longValue());
+    }
+  }
+
+  @Override
+  protected void onJoined(String group, String sessionId, JsonObject meta) {
+    roomChanged(group);
+  }
+
+  @Override
+  protected void onLeft(String group, String sessionId, JsonObject meta) {
+    roomChanged(group);
+  }
+
+  /**
+   * Counts converge. The presence of other instances' joins and leaves arrives here as deltas,
+   * so a count this instance published may have missed a change made elsewhere just before. When
+   * a room's membership changes here and this instance published the latest count heard of for
+   * it, the count is checked at the end of the turn (after any onClose of this turn has published
+   * its own) and published again if it differs. Changes whose instance published the count after
+   * them (the usual case: its count event travels one hop, the delta two) need nothing.
+   */
+  private void roomChanged(String group) {
+    if (!group.startsWith(ROOM_GROUP_PREFIX)) {
+      return;
+    }
+    if (changedRooms.isEmpty()) {
+      context.runOnContext(v -> {
+        List<String> rooms = new ArrayList<>(changedRooms);
+        changedRooms.clear();
+        rooms.forEach(this::reconcileCount);
+      });
+    }
+    changedRooms.add(group.substring(ROOM_GROUP_PREFIX.length()));
+  }
+
+  private void reconcileCount(String room) {
+    Long published = lastCount.get(room);
+    if (instanceAddress().equals(lastCountBy.get(room)) && published != null && published != count(room)) {
+      publishCount(room);
     }
   }
 
@@ -515,7 +568,12 @@ public class ChatService extends ServiceVerticle {
   }
 
   private void publishCount(String room) {
-    toLobby(ALL, event(new JsonObject().put("type", "update").put("data", new JsonArray().add(room).add(count(room)))));
+    long count = count(room);
+    lastCountBy.put(room, instanceAddress());
+    lastCount.put(room, count);
+    vertx.eventBus().publish(INSTANCES_ADDRESS, new JsonObject().put("op", "count").put("room", room).put("count", count)
+      .put("from", instanceAddress()));
+    toLobby(ALL, event(new JsonObject().put("type", "update").put("data", new JsonArray().add(room).add(count))));
   }
 
   /** A room event: to the room's WebSocket members (but {@code except}) and to its bridge address. */
@@ -556,7 +614,7 @@ public class ChatService extends ServiceVerticle {
   }
 
   private static String roomGroup(String room) {
-    return "room:" + room;
+    return ROOM_GROUP_PREFIX + room;
   }
 
   private static String type(JsonObject msg) {
