@@ -43,8 +43,8 @@ import java.util.function.Supplier;
  *       kept by the gateway and handed to whichever instance the session is bound to;</li>
  *   <li>room membership is the group {@code room:<name>} with the member meta {@code {"name":...}};
  *       counts come from {@link #presence()} (cluster-wide; a count published while another
- *       instance's change was still on its way is published again once it arrives: see
- *       {@code roomChanged}); fan-out uses the groups {@code all}
+ *       instance's change was still on its way is published again, {@value #RECONCILE_MS} ms
+ *       after it arrived); fan-out uses the groups {@code all}
  *       (every connected client), {@code named} and {@code room:<name>};</li>
  *   <li>the rooms (names and creation order) are shared data over the cluster manager: the
  *       {@link #ROOMS_MAP} async map (room → creation number from the {@link #ROOM_ORDER_COUNTER}
@@ -73,7 +73,8 @@ import java.util.function.Supplier;
  * e.g. {@code {"type":"notice","notice":"Room names are at most 64 characters."}}; the session
  * lives on. Commands of one session are handled in order: while one waits on shared data (a
  * create, the join of a room this instance has not cached yet), at most
- * {@value #MAX_WAITING_COMMANDS} more wait behind it; a session that sends more is closed with 1008.
+ * {@value #MAX_WAITING_COMMANDS} more (and {@value #MAX_WAITING_CHARS} characters of them) wait
+ * behind it; a session that sends more is closed with 1008.
  */
 public class ChatService extends ServiceVerticle {
 
@@ -105,7 +106,12 @@ public class ChatService extends ServiceVerticle {
   /** Most rooms a listing shows (the first ones created); the others can still be joined by name. */
   public static final int DEFAULT_MAX_LISTED_ROOMS = 200;
   /** Most commands of one session waiting behind one that waits on shared data. */
-  public static final int MAX_WAITING_COMMANDS = 1024;
+  public static final int MAX_WAITING_COMMANDS = 4096;
+  /** Most characters of the commands of one session waiting behind one that waits on shared data. */
+  public static final int MAX_WAITING_CHARS = 1 << 20;
+
+  /** How long after a membership change a count this instance published is checked (see {@code roomChanged}). */
+  public static final long RECONCILE_MS = 300;
 
   /** The session attribute holding the user's name. */
   public static final String NAME_ATTRIBUTE = "name";
@@ -146,6 +152,7 @@ public class ChatService extends ServiceVerticle {
   private static final class Waiting {
     Future<Void> tail;
     int count;
+    long chars;
   }
 
   @Override
@@ -212,14 +219,14 @@ public class ChatService extends ServiceVerticle {
   protected void onMessage(Session session, String text) {
     JsonObject msg = parse(text);
     if (msg != null) {
-      inOrder(session, () -> command(session, msg));
+      inOrder(session, text.length(), () -> command(session, msg));
     }
   }
 
   @Override
   protected void onClose(Session session, int code, String reason) {
     // it has left its groups already (the presence counts no longer include it)
-    inOrder(session, () -> {
+    inOrder(session, 0, () -> {
       String room = roomOf(session);
       if (room != null) {
         toRoom(room, event(new JsonObject().put("type", "logoff").put("name", nameOf(session))), session);
@@ -230,7 +237,7 @@ public class ChatService extends ServiceVerticle {
   }
 
   /** Runs a session's command now, or after those of the session still waiting on shared data. */
-  private void inOrder(Session session, Supplier<Future<Void>> command) {
+  private void inOrder(Session session, int chars, Supplier<Future<Void>> command) {
     Waiting w = waiting.get(session.id());
     Future<Void> done;
     if (w == null) {
@@ -241,15 +248,17 @@ public class ChatService extends ServiceVerticle {
       w = new Waiting();
       waiting.put(session.id(), w);
     } else {
-      if (w.count >= MAX_WAITING_COMMANDS) {
+      if (w.count >= MAX_WAITING_COMMANDS || w.chars + chars > MAX_WAITING_CHARS) {
         waiting.remove(session.id());
         session.close(1008, "Too many commands waiting");
         return;
       }
       Waiting ww = w;
       ww.count++;
+      ww.chars += chars;
       done = w.tail.transform(ar -> {
         ww.count--;
+        ww.chars -= chars;
         return run(command);
       });
     }
@@ -412,19 +421,21 @@ public class ChatService extends ServiceVerticle {
   }
 
   /**
-   * Counts converge. The presence of other instances' joins and leaves arrives here as deltas,
-   * so a count this instance published may have missed a change made elsewhere just before. When
-   * a room's membership changes here and this instance published the latest count heard of for
-   * it, the count is checked at the end of the turn (after any onClose of this turn has published
-   * its own) and published again if it differs. Changes whose instance published the count after
-   * them (the usual case: its count event travels one hop, the delta two) need nothing.
+   * Counts converge. Other instances' joins and leaves arrive here as presence deltas, so a count
+   * this instance published may have missed a change made elsewhere just before. When a room's
+   * membership changes and this instance published the latest count heard of for it, the count is
+   * checked {@value #RECONCILE_MS} ms later and published again if it differs. The wait lets the
+   * instance that made the change publish its own count first (its count event reaches the other
+   * instances about as fast as the delta), and lets a closing session's {@code onClose} publish
+   * the count after its leaves; so a count published again is one that was wrong, and at most
+   * {@value #RECONCILE_MS} ms late.
    */
   private void roomChanged(String group) {
     if (!group.startsWith(ROOM_GROUP_PREFIX)) {
       return;
     }
     if (changedRooms.isEmpty()) {
-      context.runOnContext(v -> {
+      vertx.setTimer(RECONCILE_MS, id -> {
         List<String> rooms = new ArrayList<>(changedRooms);
         changedRooms.clear();
         rooms.forEach(this::reconcileCount);
