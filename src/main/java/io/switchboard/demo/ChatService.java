@@ -71,10 +71,10 @@ import java.util.function.Supplier;
  * {@code maxUserNameLength}, messages of at most {@code maxMessageLength}, and a listing of the
  * first {@code maxListedRooms} rooms. A command over a bound is refused with a {@code notice},
  * e.g. {@code {"type":"notice","notice":"Room names are at most 64 characters."}}; the session
- * lives on. Commands of one session are handled in order: while one waits on shared data (a
- * create, the join of a room this instance has not cached yet), at most
- * {@value #MAX_WAITING_COMMANDS} more (and {@value #MAX_WAITING_CHARS} characters of them) wait
- * behind it; a session that sends more is closed with 1008.
+ * lives on. Commands of one session (or one bridge page, on one instance) are handled in order:
+ * while one waits on shared data (a create, the join of a room this instance has not cached yet),
+ * at most {@value #MAX_WAITING_COMMANDS} more (and {@value #MAX_WAITING_CHARS} characters of them)
+ * wait behind it; a session that sends more is closed with 1008, a bridge request is failed (429).
  */
 public class ChatService extends ServiceVerticle {
 
@@ -219,14 +219,14 @@ public class ChatService extends ServiceVerticle {
   protected void onMessage(Session session, String text) {
     JsonObject msg = parse(text);
     if (msg != null) {
-      inOrder(session, text.length(), () -> command(session, msg));
+      inOrder(session.id(), text.length(), () -> session.close(1008, "Too many commands waiting"), () -> command(session, msg));
     }
   }
 
   @Override
   protected void onClose(Session session, int code, String reason) {
     // it has left its groups already (the presence counts no longer include it)
-    inOrder(session, 0, () -> {
+    inOrder(session.id(), 0, () -> { }, () -> {
       String room = roomOf(session);
       if (room != null) {
         toRoom(room, event(new JsonObject().put("type", "logoff").put("name", nameOf(session))), session);
@@ -236,9 +236,12 @@ public class ChatService extends ServiceVerticle {
     });
   }
 
-  /** Runs a session's command now, or after those of the session still waiting on shared data. */
-  private void inOrder(Session session, int chars, Supplier<Future<Void>> command) {
-    Waiting w = waiting.get(session.id());
+  /**
+   * Runs a user's command now, or after those of the user still waiting on shared data; a user is
+   * a session id or a bridge socket id. {@code overflow} runs instead when too much is waiting.
+   */
+  private void inOrder(String user, int chars, Runnable overflow, Supplier<Future<Void>> command) {
+    Waiting w = waiting.get(user);
     Future<Void> done;
     if (w == null) {
       done = run(command);
@@ -246,11 +249,11 @@ public class ChatService extends ServiceVerticle {
         return;
       }
       w = new Waiting();
-      waiting.put(session.id(), w);
+      waiting.put(user, w);
     } else {
       if (w.count >= MAX_WAITING_COMMANDS || w.chars + chars > MAX_WAITING_CHARS) {
-        waiting.remove(session.id());
-        session.close(1008, "Too many commands waiting");
+        waiting.remove(user);
+        overflow.run();
         return;
       }
       Waiting ww = w;
@@ -265,8 +268,8 @@ public class ChatService extends ServiceVerticle {
     w.tail = done;
     Waiting mine = w;
     done.onComplete(ar -> {
-      if (mine.tail == done && waiting.get(session.id()) == mine) {
-        waiting.remove(session.id());
+      if (mine.tail == done && waiting.get(user) == mine) {
+        waiting.remove(user);
       }
     });
   }
@@ -469,20 +472,25 @@ public class ChatService extends ServiceVerticle {
       request.reply(new JsonArray().add(notice("Names are at most " + maxUserNameLength + " characters.")));
       return;
     }
-    JsonArray reply = new JsonArray();
-    Future<Void> done;
-    try {
-      done = bridgeCommand(socket, name, msg, reply);
-    } catch (RuntimeException e) {
-      done = Future.failedFuture(e);
-    }
-    done.onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.log(System.Logger.Level.WARNING, "Chat bridge command failed: " + ar.cause());
-        request.fail(500, "the chat could not handle the command; try again");
-      } else {
-        request.reply(reply);
+    // one page's requests in order (its create, then its join, sent without waiting), like a session's commands
+    String text = msg.encode();
+    inOrder(socket, text.length(), () -> request.fail(429, "too many requests waiting"), () -> {
+      JsonArray reply = new JsonArray();
+      Future<Void> done;
+      try {
+        done = bridgeCommand(socket, name, msg, reply);
+      } catch (RuntimeException e) {
+        done = Future.failedFuture(e);
       }
+      return done.transform(ar -> {
+        if (ar.failed()) {
+          LOG.log(System.Logger.Level.WARNING, "Chat bridge command failed: " + ar.cause());
+          request.fail(500, "the chat could not handle the command; try again");
+        } else {
+          request.reply(reply);
+        }
+        return Future.<Void>succeededFuture();
+      });
     });
   }
 
