@@ -27,9 +27,10 @@ class PythonSdkContractTest {
     "import json, switchboard as s",
     "print(json.dumps({",
     "  'service': s.service_address('x'), 'instance': s.instance_address('x', 'i'), 'group': s.qualified_group('x', 'g'),",
+    "  'presence': s.presence_address('x'), 'presenceOps': [s.OP_PRESENCE, s.OP_SYNC], 'svc': s.H_SERVICE,",
     "  'registry': s.REGISTRY, 'hello': s.REGISTRY_HELLO, 'groups': s.GROUPS,",
     "  'headers': [s.H_OP, s.H_SESSION, s.H_GATEWAY, s.H_INSTANCE, s.H_CODE, s.H_REASON, s.H_GROUP, s.H_EXCEPT, s.H_REBIND],",
-    "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE],",
+    "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE, s.OP_ATTR],",
     "  'codes': [s.NORMAL, s.INTERNAL_ERROR, s.SERVICE_RESTART],",
     "  'tokenFile': s.token_file(7000),",
     "  'bridge': [s.DEFAULT_BRIDGE_HOST, s.DEFAULT_BRIDGE_PORT, s.ENV_HOST, s.ENV_PORT, s.ENV_TOKEN, s.ENV_TOKEN_FILE, s.TOKEN_FOLDER]}))");
@@ -45,6 +46,9 @@ class PythonSdkContractTest {
     assertEquals(Addresses.service("x"), py.getString("service"));
     assertEquals(Addresses.serviceInstance("x", "i"), py.getString("instance"));
     assertEquals(Addresses.group("x", "g"), py.getString("group"));
+    assertEquals(Addresses.presence("x"), py.getString("presence"));
+    assertEquals(List.of(Op.PRESENCE.wire(), Op.SYNC.wire()), py.getJsonArray("presenceOps").getList());
+    assertEquals(Headers.SERVICE, py.getString("svc"));
     assertEquals(Addresses.REGISTRY, py.getString("registry"));
     assertEquals(Addresses.REGISTRY_HELLO, py.getString("hello"));
     assertEquals(Addresses.GROUPS, py.getString("groups"));

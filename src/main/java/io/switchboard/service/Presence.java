@@ -30,7 +30,8 @@ public interface Presence {
 
   /**
    * The members of a group: session id to member meta (as joined; read-only). Empty when the
-   * group has no member. A copy: later changes do not show in it.
+   * group has no member. A snapshot: later changes do not show in it (reading an unchanged group
+   * again returns the same map, at no cost).
    */
   Map<String, JsonObject> members(String group);
 

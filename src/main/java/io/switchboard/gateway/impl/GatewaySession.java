@@ -28,7 +28,7 @@ final class GatewaySession {
   final Map<String, JsonObject> groups = new HashMap<>(4);
   /** The session's attributes (see Session#attributes), or null while it has none. */
   JsonObject attributes;
-  /** The encoded size of {@link #attributes}, as {@link SessionRegistry#setAttribute} counts it. */
+  /** The encoded size of {@link #attributes} minus one (each entry counted with a ','); 0 when it has none. */
   int attributeBytes;
   /**
    * Messages (String or Buffer) to relay once bound: after a lost instance, the replay; then what

@@ -142,7 +142,7 @@ public final class SessionRegistry {
       LOG.log(System.Logger.Level.WARNING, "Refused attribute " + key + " of session " + session.id + ": not a JSON value");
       return;
     }
-    int total = 2 + session.attributeBytes - oldBytes + newBytes;
+    int total = 1 + session.attributeBytes - oldBytes + newBytes; // '{' + each "key":value, + '}' for the last ','
     if (total > maxAttributeBytes) {
       LOG.log(System.Logger.Level.WARNING, String.format("Refused attribute %s of session %s: the attributes would take"
         + " %d bytes of JSON, over limits.maxSessionAttributeBytes (%d); the session keeps the ones it had",

@@ -69,6 +69,12 @@ final class PresenceReplica implements Presence {
   private final String instanceAddress;
   private final Events events;
   private final Map<String, Part> parts = new HashMap<>();
+  /**
+   * Group to the map {@link #members} last returned for it, never changed once made: a change of
+   * the group drops it. Repeated reads of an unchanged group cost nothing; at most one per group
+   * with members.
+   */
+  private final Map<String, Map<String, JsonObject>> membersCache = new HashMap<>();
   private long sweepTimer = -1;
   /** Session id to group to the number of this instance's changes not yet confirmed by the node. */
   private final Map<String, Map<String, Integer>> pending = new HashMap<>();
@@ -82,6 +88,10 @@ final class PresenceReplica implements Presence {
 
   @Override
   public Map<String, JsonObject> members(String group) {
+    Map<String, JsonObject> cached = membersCache.get(group);
+    if (cached != null) {
+      return cached;
+    }
     Map<String, JsonObject> members = null;
     for (Part part : parts.values()) {
       Map<String, JsonObject> here = part.groups.get(group);
@@ -92,7 +102,12 @@ final class PresenceReplica implements Presence {
         members.putAll(here);
       }
     }
-    return members == null ? Collections.emptyMap() : Collections.unmodifiableMap(members);
+    if (members == null) {
+      return Collections.emptyMap();
+    }
+    cached = Collections.unmodifiableMap(members);
+    membersCache.put(group, cached);
+    return cached;
   }
 
   @Override
@@ -186,6 +201,7 @@ final class PresenceReplica implements Presence {
       return 0;
     }
     vertx.cancelTimer(part.syncTimer);
+    part.groups.keySet().forEach(membersCache::remove);
     int n = 0;
     for (Map.Entry<String, Map<String, JsonObject>> group : part.groups.entrySet()) {
       for (Map.Entry<String, JsonObject> member : group.getValue().entrySet()) {
@@ -356,6 +372,7 @@ final class PresenceReplica implements Presence {
     JsonObject old = members == null ? null : members.get(sid);
     if (meta == null) {
       if (old != null) {
+        membersCache.remove(group);
         members.remove(sid);
         if (members.isEmpty()) {
           part.groups.remove(group);
@@ -367,6 +384,7 @@ final class PresenceReplica implements Presence {
     if (meta.equals(old)) {
       return;
     }
+    membersCache.remove(group);
     if (members == null) {
       members = new HashMap<>();
       part.groups.put(group, members);

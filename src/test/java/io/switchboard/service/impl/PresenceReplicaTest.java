@@ -157,6 +157,19 @@ class PresenceReplicaTest {
     assertEquals(java.util.Set.of("room"), on(() -> replica.groups()));
   }
 
+  @Test
+  @DisplayName("answers members() with a snapshot: the same map while the group is unchanged, untouched by later changes")
+  void membersSnapshot() throws Exception {
+    feed(deltas(GW, 1, join("room", "s1", "{}")));
+    Map<String, JsonObject> first = on(() -> replica.members("room"));
+    assertTrue(first == on(() -> replica.members("room")), "an unchanged group: the same map again");
+    feed(deltas(GW, 2, join("room", "s2", "{}")));
+    assertEquals(java.util.Set.of("s1"), first.keySet(), "the earlier snapshot did not change");
+    assertEquals(java.util.Set.of("s1", "s2"), on(() -> replica.members("room").keySet()));
+    on(() -> replica.gatewayLost(GW));
+    assertEquals(Map.of(), on(() -> replica.members("room")), "a lost gateway's members gone from the next read");
+  }
+
   private void feed(JsonObject msg) throws Exception {
     on(() -> {
       replica.onMessage(msg);
