@@ -7,7 +7,15 @@ With ``launcher/demo`` running (it opens the TCP bridge on 127.0.0.1:7000)::
 serves ``ws://localhost:8080/py_chatroom`` as the service ``py_chat`` (its bridge token comes from
 the bridge's token file, ``~/.switchboard/bridge-7000.tokens``; no flag needed). All frames are JSON text;
 malformed JSON and missing or mistyped fields are ignored. Fan-out uses gateway groups: ``all``
-(every client), ``named`` and one ``room:<name>`` per room. Rooms live in this process.
+(every client), ``named`` and one ``room:<name>`` per room.
+
+Like the Java chat, it keeps nothing about a user: the user's name and current room are session
+attributes (kept by the gateway, handed over on a rebind), room membership is the group
+``room:<name>`` with the member meta ``{"name": ...}``, and counts come from ``self.presence``
+(every gateway, every instance). The room list (names in creation order) is the one thing kept
+here: the Python SDK has no cluster-wide shared data, so a process knows the rooms it created and
+every room it has seen a member join (``on_joined``, from any instance); an empty room created by
+another process is unknown here until someone joins it.
 """
 
 import json
@@ -19,15 +27,8 @@ import switchboard  # noqa: E402
 
 ALL = "all"
 NAMED = "named"
-
-
-class Chatter:
-    """One client: its session, its name once given, its room once joined."""
-
-    def __init__(self, session):
-        self.session = session
-        self.name = None
-        self.room = None
+ROOM_PREFIX = "room:"
+MAX_ROOMS = 1000
 
 
 class ChatRoom(switchboard.Service):
@@ -35,75 +36,83 @@ class ChatRoom(switchboard.Service):
 
     name = "py_chat"
     paths = ["/py_chatroom"]
+    failover = "rebind"
 
     def __init__(self, name=None, paths=None):
         super().__init__(name, paths)
-        self.rooms = {}  # room name -> members (dict as an ordered set), in creation order
-        self.chatters = {}
+        self.rooms = {}  # room name -> True (a dict as an ordered set), in creation order; bounded by MAX_ROOMS
 
     def on_open(self, session):
-        self.chatters[session.id] = Chatter(session)
+        if session.rebound:
+            return  # its name, room and groups came with it
         session.join(ALL)
         session.send(name_query())
-        session.send(event({"type": "listing", "chatrooms": [[room, len(m)] for room, m in self.rooms.items()]}))
+        session.send(event({"type": "listing", "chatrooms": [[room, self.count(room)] for room in self.rooms]}))
 
     def on_message(self, session, message):
-        chatter = self.chatters.get(session.id)
         msg = parse(message)
-        if chatter is None or msg is None:
+        if msg is None:
             return
         kind = text_field(msg, "type")
-        if chatter.name is None:
+        name = session.attributes.get("name")
+        if name is None:
             if kind == "name" and text_field(msg, "name") is not None:
-                chatter.name = msg["name"]
+                session.set_attribute("name", msg["name"])
                 session.join(NAMED)
             else:
                 session.send(name_query())
             return
         room = text_field(msg, "chatroom")
+        current = session.attributes.get("room")
         if kind == "join" and room is not None:
-            self.join(chatter, room)
+            self.join(session, name, room)
         elif kind == "create" and room is not None:
             self.create(room)
-        elif kind == "message" and chatter.room is not None and text_field(msg, "message") is not None:
-            self.publish(room_group(chatter.room), event(
-                {"type": "message", "name": chatter.name, "message": msg["message"]}))
+        elif kind == "message" and current is not None and text_field(msg, "message") is not None:
+            self.publish(room_group(current), event({"type": "message", "name": name, "message": msg["message"]}))
 
     def on_close(self, session, code, reason):
-        chatter = self.chatters.pop(session.id, None)
-        if chatter is not None and chatter.room is not None:
-            self.leave_room(chatter)
+        room = session.attributes.get("room")
+        if room is not None:  # it has left its groups already: the count no longer includes it
+            self.publish(room_group(room), event({"type": "logoff", "name": session.attributes.get("name")}), session)
+            self.publish_count(room)
 
-    def join(self, chatter, room):
-        members = self.rooms.get(room)
-        if members is None:
-            chatter.session.send(encode({"type": "notice", "notice": "Chatroom %s not found." % room}))
+    def on_joined(self, group, session_id, meta):
+        if group.startswith(ROOM_PREFIX):
+            self.remember(group[len(ROOM_PREFIX):])
+
+    def join(self, session, name, room):
+        if room not in self.rooms:
+            session.send(encode({"type": "notice", "notice": "Chatroom %s not found." % room}))
             return
-        if chatter.room is not None:
-            self.leave_room(chatter)
-        self.publish(room_group(room), event({"type": "newuser", "name": chatter.name}), chatter.session)
-        members[chatter] = True
-        chatter.room = room
-        chatter.session.join(room_group(room))
-        self.publish_count(room, len(members))
-        chatter.session.send(encode({"type": "join", "chatroom": room}))
-
-    def leave_room(self, chatter):
-        room = chatter.room
-        members = self.rooms[room]
-        members.pop(chatter, None)
-        chatter.room = None
-        chatter.session.leave(room_group(room))
-        self.publish(room_group(room), event({"type": "logoff", "name": chatter.name}), chatter.session)
-        self.publish_count(room, len(members))
+        old = session.attributes.get("room")
+        if old is not None:
+            session.leave(room_group(old))
+            session.set_attribute("room", None)
+            self.publish(room_group(old), event({"type": "logoff", "name": name}), session)
+            self.publish_count(old)
+        self.publish(room_group(room), event({"type": "newuser", "name": name}), session)
+        session.join(room_group(room), {"name": name})
+        session.set_attribute("room", room)
+        self.publish_count(room)
+        session.send(encode({"type": "join", "chatroom": room}))
 
     def create(self, room):
-        if room not in self.rooms:
-            self.rooms[room] = {}
+        if room not in self.rooms and self.remember(room):
             self.publish(NAMED, event({"type": "newchatroom", "name": room}))
 
-    def publish_count(self, room, count):
-        self.publish(ALL, event({"type": "update", "data": [room, count]}))
+    def remember(self, room):
+        """Adds a room to the list unless it is full or has it; returns whether it was added."""
+        if room in self.rooms or len(self.rooms) >= MAX_ROOMS:
+            return False
+        self.rooms[room] = True
+        return True
+
+    def count(self, room):
+        return self.presence.count(room_group(room))
+
+    def publish_count(self, room):
+        self.publish(ALL, event({"type": "update", "data": [room, self.count(room)]}))
 
 
 def room_group(room):

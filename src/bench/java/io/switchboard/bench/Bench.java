@@ -26,6 +26,8 @@ import java.util.function.Consumer;
  */
 public final class Bench {
 
+  /** Scenarios that measure ours only (their baselines are ours in another setup): no other target is started for them alone. */
+  private static final java.util.List<String> OURS_ONLY = java.util.List.of("runtime", "presence", "burst");
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   private Bench() {
@@ -71,7 +73,7 @@ public final class Bench {
     LoadClient client = new LoadClient(vertx);
     try (Fleet fleet = new Fleet(jvm, dir, options.jfr, client, progress)) {
       // every server up before any measurement: no JVM start-up or JIT burst inside another's window
-      fleet.startAll(options.scenarios.equals(java.util.List.of("runtime")) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL);
+      fleet.startAll(OURS_ONLY.containsAll(options.scenarios) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL);
       if (options.runs("fanout")) {
         fleet.switchboardTwoGateways();
       }
@@ -111,6 +113,8 @@ public final class Bench {
       case "idle" -> new IdleScenario(o, fleet, client, progress);
       case "connect" -> new ConnectScenario(o, fleet, client, progress);
       case "runtime" -> new RuntimeScenario(o, fleet, client, progress);
+      case "presence" -> new PresenceScenario(o, fleet, client, progress);
+      case "burst" -> new BurstScenario(o, fleet, client, progress);
       default -> throw new IllegalArgumentException(name);
     };
   }

@@ -128,6 +128,16 @@ final class Fleet implements AutoCloseable {
     return late;
   }
 
+  /**
+   * Starts one more service JVM on our cluster (the presence and burst scenarios): a service host
+   * with these services; returns once it printed {@code readyLine}. Stopped with the fleet.
+   */
+  ServerJvm startServiceJvm(String name, JsonObject servicesConfig, String readyLine) {
+    target(Target.SWITCHBOARD);
+    Path conf = write(name + ".json", servicesConfig);
+    return start(name, switchboardCluster.config(), List.of("run", SERVICE_HOST, "-conf", conf.toString(), "-cluster"), readyLine);
+  }
+
   private Target switchboard() {
     switchboardCluster = new BenchCluster(jvm.root(), dir, "switchboard");
     int port = BenchCluster.freePort();
