@@ -6,6 +6,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -15,11 +19,22 @@ import java.util.function.Supplier;
  * it may stay silent ({@link Announce#HEARTBEAT_TIMEOUT_MS}). One hello consumer per piece;
  * nothing per socket.
  *
- * <p>The heartbeat runs on the owner's event loop (the announce reads the owner's state), so a
- * burst of work delays it; that is why peers take a piece for dead only when its JVM leaves the
- * cluster or it stays silent for the generous {@code heartbeatTimeoutMs} ({@link Directory}).
+ * <p>Heartbeats do not wait behind the owner's work: they are published from one JVM-wide daemon
+ * thread ({@code switchboard-heartbeat}), not from the owner's event loop, which a burst of work
+ * can hold for many seconds (a gateway fanning 1.5 M messages out did, for over 30 s). What they
+ * carry is built on the owner's event loop (the announce reads the owner's state) each heartbeat,
+ * so under such a burst they repeat the last state built, a little stale, but on time. Peers take a
+ * piece for dead when its JVM leaves the cluster, or when even these heartbeats stop for the
+ * generous {@code heartbeatTimeoutMs} ({@link Directory}).
  */
 public final class Announcer {
+
+  /** The one thread that publishes every piece's heartbeats in this JVM. */
+  private static final ScheduledExecutorService HEARTBEATS = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "switchboard-heartbeat");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final Vertx vertx;
   private final Supplier<JsonObject> announce;
@@ -28,6 +43,11 @@ public final class Announcer {
   private final ClusterMembership membership;
   private MessageConsumer<Object> hello;
   private long timer = -1;
+  /** The announce last built on the owner's event loop; what the heartbeat thread publishes. */
+  private volatile JsonObject latest;
+  private ScheduledFuture<?> beat;
+  /** Set under the lock on stop: no heartbeat is published after the withdraw. */
+  private boolean stopped;
 
   /**
    * @param announce builds the current announce (called on the owner's event loop each time)
@@ -53,13 +73,30 @@ public final class Announcer {
     hello = vertx.eventBus().consumer(Addresses.REGISTRY_HELLO, msg -> publish());
     return hello.completion().onSuccess(v -> {
       publish();
-      timer = vertx.setPeriodic(heartbeatMs, id -> publish());
+      timer = vertx.setPeriodic(heartbeatMs, id -> latest = current());
+      beat = HEARTBEATS.scheduleAtFixedRate(this::beat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
     });
   }
 
   /** Publishes the announce now (e.g. after a change worth telling at once). */
   public void publish() {
-    vertx.eventBus().publish(Addresses.REGISTRY, current());
+    JsonObject a = current();
+    latest = a;
+    vertx.eventBus().publish(Addresses.REGISTRY, a.copy());
+  }
+
+  /** On the heartbeat thread: the last announce built, whatever the owner's event loop is doing. */
+  private synchronized void beat() {
+    JsonObject a = latest;
+    if (stopped || a == null) {
+      return;
+    }
+    try {
+      vertx.eventBus().publish(Addresses.REGISTRY, a.copy());
+    } catch (RuntimeException e) { // Vert.x closed under us without a stop
+      stopped = true;
+      beat.cancel(false);
+    }
   }
 
   private JsonObject current() {
@@ -72,6 +109,12 @@ public final class Announcer {
   public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+    }
+    synchronized (this) { // a heartbeat being published finishes before the withdraw goes out
+      stopped = true;
+      if (beat != null) {
+        beat.cancel(false);
+      }
     }
     vertx.eventBus().publish(Addresses.REGISTRY, Announce.withdraw(current()));
     return hello == null ? Future.succeededFuture() : hello.unregister();

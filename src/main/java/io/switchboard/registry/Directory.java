@@ -146,6 +146,18 @@ public final class Directory {
   private Consumer<Entry> onAdded = e -> { };
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private Map<String, String> pathToService = Collections.emptyMap();
+  /**
+   * Addresses withdrawn lately, with when: an announce for one of them (a heartbeat that was on its
+   * way when the piece stopped) is ignored. Instance, gateway and host addresses are random per
+   * piece, so a withdrawn one never comes back. The oldest go past {@link #MAX_WITHDRAWN}.
+   */
+  private final LinkedHashMap<String, Long> withdrawn = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > MAX_WITHDRAWN;
+    }
+  };
+  private static final int MAX_WITHDRAWN = 4096;
   private MessageConsumer<JsonObject> consumer;
   private long sweeper = -1;
   private long lastIgnoredLog = Long.MIN_VALUE / 2;
@@ -255,6 +267,7 @@ public final class Directory {
         ignore("a " + op + " of " + address + " from node " + msg.getValue(Announce.NODE), "it was announced by " + known.node());
       } else if (Announce.OP_WITHDRAW.equals(op)) {
         entries.remove(address);
+        withdrawn.put(address, now());
         LOG.log(System.Logger.Level.INFO, "Withdrawn: " + describe(known));
         rebuildPaths();
       } else {
@@ -265,7 +278,7 @@ public final class Directory {
       }
       return;
     }
-    if (!Announce.OP_ANNOUNCE.equals(msg.getString(Announce.OP))) {
+    if (!Announce.OP_ANNOUNCE.equals(msg.getString(Announce.OP)) || (known == null && withdrawn.containsKey(address))) {
       return;
     }
     String role = msg.getString(Announce.ROLE, Announce.ROLE_SERVICE);

@@ -56,7 +56,7 @@ class DirectoryTest {
   }
 
   @Test
-  @DisplayName("ignores announces for an existing entry from another node, with a tiny heartbeat or a foreign shape, and forged withdraws")
+  @DisplayName("ignores announces for an existing entry from another node, with a tiny heartbeat or a foreign shape, forged withdraws, and late announces after a withdraw")
   void peersCannotSpeakForOthers() throws Exception {
     publish(gateway("1@real", 1000));
     publish(chat("1@real", 1000, "/chat"));
@@ -94,6 +94,10 @@ class DirectoryTest {
     publish(new JsonObject().put("op", "withdraw").put("role", "gateway").put("instance", GW).put("node", "1@real"));
     awaitTrue(() -> directory.get(GW) == null);
     assertEquals(List.of(), lost, "a withdraw from the announcer's node is quiet");
+    publish(gateway("1@real", 1000)); // a heartbeat that was on its way when the gateway stopped
+    publish(chat("1@real", 1000, "/chat"));
+    awaitTrue(() -> directory.get(CHAT) != null); // read after the late heartbeat (same sender, in order)
+    assertNull(onLoop(() -> directory.get(GW)), "a withdrawn address does not come back");
   }
 
   @Test
