@@ -40,6 +40,10 @@ class LivenessTest {
   private static Vertx vertx;
   private static JvmProcess gateway;
   private static JvmProcess gateway2;
+  /** A gateway that hangs past its (short) heartbeat timeout. */
+  private static JvmProcess hanging;
+  private static int port3;
+  private static Path hangFile;
   private static JvmProcess services;
   private static int port;
   private static int port2;
@@ -52,6 +56,11 @@ class LivenessTest {
     blockFile = dir.resolve("block-" + System.nanoTime());
     port = TestCluster.freePort();
     port2 = TestCluster.freePort();
+    port3 = TestCluster.freePort();
+    hangFile = dir.resolve("hang-" + System.nanoTime());
+    Path conf3 = dir.resolve("gateway3.json");
+    Files.writeString(conf3, new JsonObject().put("host", "127.0.0.1").put("port", port3)
+      .put("limits", new JsonObject().put("heartbeatTimeoutMs", 4000)).encodePrettily());
     Path conf = dir.resolve("gateway.json");
     Files.writeString(conf, new JsonObject().put("host", "127.0.0.1").put("port", port).encodePrettily());
     Path conf2 = dir.resolve("gateway2.json");
@@ -66,12 +75,17 @@ class LivenessTest {
       "run", "io.switchboard.testing.BlockableGateway", "-conf", conf.toString(), "-cluster");
     gateway2 = JvmProcess.launch("liveness-gateway-2", cluster.jvmArgs(), Map.of(),
       "run", "io.switchboard.gateway.GatewayVerticle", "-conf", conf2.toString(), "-cluster");
+    List<String> hangable = new ArrayList<>(cluster.jvmArgs());
+    hangable.add("-Dtest.block.file=" + hangFile.toAbsolutePath());
+    hanging = JvmProcess.launch("liveness-gateway-hanging", hangable, Map.of(),
+      "run", "io.switchboard.testing.BlockableGateway", "-conf", conf3.toString(), "-cluster");
     services = JvmProcess.launch("liveness-services", cluster.jvmArgs(), Map.of(),
       "run", "io.switchboard.host.ServiceHost", "-conf", servicesConf.toString(), "-cluster");
     gateway.await("Succeeded in deploying verticle", 60_000);
     gateway2.await("Succeeded in deploying verticle", 60_000);
+    hanging.await("Succeeded in deploying verticle", 60_000);
     services.await("Service host deployed", 60_000);
-    for (int p : new int[]{port, port2}) {
+    for (int p : new int[]{port, port2, port3}) {
       Await.until("/lv routed on port " + p, 30_000, () -> {
         try (WsClient c = WsClient.connect(vertx, p, "/lv")) {
           c.send("ping");
@@ -85,7 +99,7 @@ class LivenessTest {
 
   @AfterAll
   static void stop() {
-    for (JvmProcess p : new JvmProcess[]{services, gateway2, gateway}) {
+    for (JvmProcess p : new JvmProcess[]{services, hanging, gateway2, gateway}) {
       if (p != null) {
         p.close();
       }
@@ -122,6 +136,25 @@ class LivenessTest {
 
   @Test
   @Order(2)
+  @DisplayName("a gateway whose event loop hangs past its heartbeat timeout is taken for lost; when it comes back, "
+    + "its client is closed with 1012 rather than left talking to nobody")
+  void hungGatewayIsLostAndReconciled() throws Exception {
+    try (WsClient c = served(port3, "on-hung")) {
+      Files.writeString(hangFile, "20000"); // five times its heartbeatTimeoutMs (4 s)
+      hanging.await("blocking the event loop for 20000 ms", 10_000);
+      services.await("Lost \\(no heartbeat for \\d+ ms\\): gateway", 30_000);
+      hanging.await("event loop free again", 30_000);
+      // back: the service tells it the session ended on its side (expired), the gateway closes it
+      assertEquals(1012, c.awaitClose(20_000));
+      assertTrue(c.closeReason().contains("lost the session"), c.closeReason());
+    }
+    try (WsClient again = served(port3, "after-hung")) {
+      assertFalse(again.isClosed(), "the gateway serves new sessions again");
+    }
+  }
+
+  @Test
+  @Order(3)
   @DisplayName("kill -9 of a gateway JVM: the service takes it for lost once the cluster drops it, and its sessions end there")
   void killedGateway() throws Exception {
     try (WsClient c = served(port2, "on-killed")) {
@@ -135,7 +168,7 @@ class LivenessTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   @DisplayName("kill -9 of the services JVM: the gateway closes its sessions with 1012 once the cluster drops it")
   void killedService() throws Exception {
     try (WsClient c = served(port, "on-killed-service")) {

@@ -23,9 +23,12 @@ import java.util.function.Supplier;
  * thread ({@code switchboard-heartbeat}), not from the owner's event loop, which a burst of work
  * can hold for many seconds (a gateway fanning 1.5 M messages out did, for over 30 s). What they
  * carry is built on the owner's event loop (the announce reads the owner's state) each heartbeat,
- * so under such a burst they repeat the last state built, a little stale, but on time. Peers take a
- * piece for dead when its JVM leaves the cluster, or when even these heartbeats stop for the
- * generous {@code heartbeatTimeoutMs} ({@link Directory}).
+ * so under such a burst they repeat the last state built, a little stale, but on time. (The bytes
+ * still leave through the event-bus connection to each peer, whose Netty channel may share an
+ * event loop with the owner's work; the generous timeout covers that.) They stop when the owner's
+ * loop has built no announce for {@code heartbeatTimeoutMs}: a loop stuck that long (a deadlock,
+ * an endless loop) is a hung piece, and peers take it for lost one timeout later. Peers also take a
+ * piece for dead when its JVM leaves the cluster ({@link Directory}).
  */
 public final class Announcer {
 
@@ -45,6 +48,8 @@ public final class Announcer {
   private long timer = -1;
   /** The announce last built on the owner's event loop; what the heartbeat thread publishes. */
   private volatile JsonObject latest;
+  /** When {@link #latest} was built (ms of System.nanoTime): its age tells a hung owner from a busy one. */
+  private volatile long latestAt;
   private ScheduledFuture<?> beat;
   /** Set under the lock on stop: no heartbeat is published after the withdraw. */
   private boolean stopped;
@@ -73,7 +78,10 @@ public final class Announcer {
     hello = vertx.eventBus().consumer(Addresses.REGISTRY_HELLO, msg -> publish());
     return hello.completion().onSuccess(v -> {
       publish();
-      timer = vertx.setPeriodic(heartbeatMs, id -> latest = current());
+      timer = vertx.setPeriodic(heartbeatMs, id -> {
+        latest = current();
+        latestAt = now();
+      });
       beat = HEARTBEATS.scheduleAtFixedRate(this::beat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
     });
   }
@@ -82,14 +90,15 @@ public final class Announcer {
   public void publish() {
     JsonObject a = current();
     latest = a;
+    latestAt = now();
     vertx.eventBus().publish(Addresses.REGISTRY, a.copy());
   }
 
   /** On the heartbeat thread: the last announce built, whatever the owner's event loop is doing. */
   private synchronized void beat() {
     JsonObject a = latest;
-    if (stopped || a == null) {
-      return;
+    if (stopped || a == null || now() - latestAt > heartbeatTimeoutMs) {
+      return; // the owner's loop has built nothing for a whole timeout: it hangs, say nothing for it
     }
     try {
       vertx.eventBus().publish(Addresses.REGISTRY, a.copy());
@@ -118,5 +127,9 @@ public final class Announcer {
     }
     vertx.eventBus().publish(Addresses.REGISTRY, Announce.withdraw(current()));
     return hello == null ? Future.succeededFuture() : hello.unregister();
+  }
+
+  private static long now() {
+    return System.nanoTime() / 1_000_000;
   }
 }
