@@ -91,15 +91,16 @@ H_TOKEN = "sb.token"  # checked and removed by the bridge (TcpBridgeOptions.TOKE
 H_SERVICE = "sb.svc"
 
 OP_OPEN, OP_TEXT, OP_BINARY, OP_CLOSE, OP_JOIN, OP_LEAVE = "open", "text", "binary", "close", "join", "leave"
-# "this instance does not hold the session": Java services answer a frame for a session they ended
-# with it (docs/protocol.md); this SDK ignores such frames, as the gateway's address is not in them.
+# "the receiver does not hold the session (any more)": a gateway sends it to an instance it moved
+# a session away from, and Java services answer a frame for a session they ended with it
+# (docs/protocol.md); this SDK handles the first and does not send the second.
 OP_EXPIRED = "expired"
 OP_ATTR, OP_PRESENCE, OP_SYNC = "attr", "presence", "sync"
 
 # presence (protocol.PresenceWire): a gateway's numbered deltas, beacons and snapshots
 PRESENCE_SYNC_TIMEOUT_SECONDS = 5.0
 """How long a snapshot asked of a gateway is awaited before it is asked again at its next change."""
-PRESENCE_LOST_SECONDS = 7.0
+PRESENCE_LOST_SECONDS = 30.0
 """A gateway silent for this long (it beacons every 2 s) is taken as lost: its members leave."""
 PRESENCE_MAX_BUFFERED = 1024
 
@@ -318,6 +319,11 @@ class Session:
         if headers:
             h.update(headers)
         self._service._send(self.gateway, body, h)
+
+    def _mark_moved(self) -> None:
+        """The session lives on at another instance: forgotten here, its memberships untouched."""
+        self._open = False
+        self._groups.clear()
 
     def _mark_closed(self) -> None:
         if self._open and self._groups:
@@ -758,6 +764,11 @@ class Service:
                 del self._sessions[session.id]
                 session._mark_closed()
                 await _call(self.on_close, session, _code(headers.get(H_CODE)), headers.get(H_REASON) or "")
+            elif op == OP_EXPIRED:
+                # the gateway moved the session to another instance (this one was taken for lost):
+                # it lives on there, so it is forgotten here without on_close
+                del self._sessions[session.id]
+                session._mark_moved()
         except Exception:
             log.exception("switchboard: %s: %s callback failed for %r", self.name, op, session)
 

@@ -276,6 +276,10 @@ final class BridgeConnection {
       refuse("not registered on " + address);
     } else {
       consumer.unregister();
+      JsonObject announce = announced.remove(address); // announced and not withdrawn: it is gone now
+      if (announce != null) {
+        eb.publish(Addresses.REGISTRY, Announce.lost(announce));
+      }
     }
   }
 

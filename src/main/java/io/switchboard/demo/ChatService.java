@@ -329,6 +329,9 @@ public class ChatService extends ServiceVerticle {
   }
 
   private void join(Session session, String name, String room) {
+    if (!session.isOpen()) {
+      return; // closed while the join waited on shared data: its onClose has run, announce nothing
+    }
     String old = roomOf(session);
     if (old != null) {
       session.leave(roomGroup(old));

@@ -24,7 +24,9 @@ package io.switchboard.protocol;
  * <p>Service to gateway, too: {@link #EXPIRED} (no body) for a session the instance does not hold,
  * answering a message the gateway sent it (the instance took the gateway for lost and closed its
  * sessions on its side): the gateway closes the socket with 1012, so that the client reconnects
- * instead of talking to nobody.
+ * instead of talking to nobody. Gateway to service, {@link #EXPIRED} says the session moved to
+ * another instance (the receiver was taken for lost, yet lives): it forgets the session without
+ * an onClose.
  *
  * <p>Both ways, between peers that announced {@code "batch": true}: {@link #BATCH} (body: a
  * {@link Batch} of session messages).

@@ -56,9 +56,14 @@ final class ServiceRelay {
     link(session).close(session.id, new Close(code, reason));
   }
 
-  /** A close for a session to an instance it is no longer bound to (one message, unbatched). */
-  void closeAt(String instance, String sessionId, Close close) {
-    new PeerLink(bus, outbox, instance, () -> false).close(sessionId, close);
+  /** Tells the session's instance that the session moved away from it ({@link io.switchboard.protocol.Op#EXPIRED}). */
+  void expired(GatewaySession session) {
+    link(session).expired(session.id);
+  }
+
+  /** The same, to an instance the session is no longer bound to (one message, unbatched). */
+  void expiredAt(String instance, String sessionId) {
+    new PeerLink(bus, outbox, instance, () -> false).expired(sessionId);
   }
 
   /** The writer to the session's instance, in the encoding that instance reads. */

@@ -123,7 +123,11 @@ public final class SessionManager {
     List<GatewaySession> sessions = picker.boundTo(instance.address());
     for (GatewaySession session : sessions) {
       // it may be alive after all (hung past its heartbeat timeout): it must not keep the session
-      relay.close(session, CloseCodes.SERVICE_RESTART, "Service instance taken for lost");
+      if (rebind) {
+        relay.expired(session); // the session lives on elsewhere: forget it without an onClose
+      } else {
+        relay.close(session, CloseCodes.SERVICE_RESTART, "Service instance taken for lost");
+      }
       if (rebind && session.recent != null && !session.recent.covers(unsureSince)) {
         // some of what the instance may not have processed is no longer kept: say so (1012)
         unbind(session);
@@ -160,11 +164,12 @@ public final class SessionManager {
   /**
    * An instance the session has moved away from still pushes to it (it was taken for lost but lives,
    * or its messages were held up in a partition): what it sends is dropped, and it is told the session
-   * is closed on its side, once per instance and session, so that it frees what it holds for it.
+   * moved ({@code expired}), once per instance and session, so that it forgets it (without an onClose:
+   * the session lives on).
    */
   void stale(GatewaySession session, String instance) {
     if (session.toldStale(instance)) {
-      relay.closeAt(instance, session.id, new Close(CloseCodes.SERVICE_RESTART, "The session moved to another instance"));
+      relay.expiredAt(instance, session.id);
     }
   }
 

@@ -325,6 +325,21 @@ public final class ServiceRuntime {
     public void close(String sessionId, Close close) {
       to(sessionId, "close", -1, session -> closed(session, close.code(), close.reason()));
     }
+
+    /**
+     * The gateway moved the session to another instance (this one was taken for lost, but lives):
+     * it lives on there with its attributes and groups, so it is forgotten here without onClose and
+     * without leaving its groups.
+     */
+    @Override
+    public void expired(String sessionId) {
+      SessionImpl session = sessions.remove(sessionId);
+      if (session != null) {
+        limits.forget(sessionId);
+        session.markMoved();
+        LOG.log(System.Logger.Level.INFO, options.name() + ": session " + sessionId + " moved to another instance");
+      }
+    }
   };
 
   /**

@@ -187,6 +187,12 @@ final class SessionImpl implements Session {
   }
 
   /** Marks the session closed; it leaves its groups in this instance's presence first. */
+  /** The session lives on at another instance (the gateway moved it): forgotten here, its memberships untouched. */
+  void markMoved() {
+    open = false;
+    groups.clear();
+  }
+
   void markClosed() {
     if (open && !groups.isEmpty()) {
       presence.closed(gateway(), id, groups.keySet());
