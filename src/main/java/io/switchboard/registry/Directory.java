@@ -144,6 +144,7 @@ public final class Directory {
   private Set<String> members = Set.of();
   private Consumer<Entry> onLost = e -> { };
   private Consumer<Entry> onAdded = e -> { };
+  private Consumer<Entry> onWithdrawn = e -> { };
   private final Map<String, Entry> entries = new LinkedHashMap<>();
   private Map<String, String> pathToService = Collections.emptyMap();
   /**
@@ -181,6 +182,12 @@ public final class Directory {
   private static Supplier<Set<String>> membershipOf(Vertx vertx) {
     ClusterMembership cluster = ClusterMembership.of(vertx);
     return cluster == null ? null : cluster::members;
+  }
+
+  /** Sets what to do, on the event loop, for each entry withdrawn by its announcer (it stopped). */
+  public Directory onWithdrawn(Consumer<Entry> onWithdrawn) {
+    this.onWithdrawn = onWithdrawn;
+    return this;
   }
 
   /** Sets what to do, on the event loop, for each entry that appears (a first announce). */
@@ -270,6 +277,7 @@ public final class Directory {
         withdrawn.put(address, now());
         LOG.log(System.Logger.Level.INFO, "Withdrawn: " + describe(known));
         rebuildPaths();
+        onWithdrawn.accept(known);
       } else {
         entries.remove(address);
         rebuildPaths();

@@ -41,11 +41,12 @@ class DirectoryTest {
   private Directory directory;
   private Context context;
   private final List<String> lost = new CopyOnWriteArrayList<>();
+  private final List<String> withdrawn = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
     vertx = Vertx.vertx();
-    directory = new Directory(vertx).onLost(e -> lost.add(e.address()));
+    directory = new Directory(vertx).onLost(e -> lost.add(e.address())).onWithdrawn(e -> withdrawn.add(e.address()));
     context = vertx.getOrCreateContext();
     await(onLoop(() -> directory.start()));
   }
@@ -93,7 +94,8 @@ class DirectoryTest {
 
     publish(new JsonObject().put("op", "withdraw").put("role", "gateway").put("instance", GW).put("node", "1@real"));
     awaitTrue(() -> directory.get(GW) == null);
-    assertEquals(List.of(), lost, "a withdraw from the announcer's node is quiet");
+    assertEquals(List.of(), lost, "a withdraw from the announcer's node is no loss");
+    assertEquals(List.of(GW), withdrawn, "it is reported as a withdraw, once (the forged ones were not)");
     publish(gateway("1@real", 1000)); // a heartbeat that was on its way when the gateway stopped
     publish(chat("1@real", 1000, "/chat"));
     awaitTrue(() -> directory.get(CHAT) != null); // read after the late heartbeat (same sender, in order)

@@ -124,7 +124,7 @@ public final class ServiceRuntime {
     MessageConsumer<Object> members = bus.consumer(Addresses.presence(name), msg -> presence.onMessage(msg.body()));
     announcer = new Announcer(vertx, options.heartbeatMs(), options.heartbeatTimeoutMs(), () -> Announce.service(name, instanceAddress,
       options.paths(), options.failover(), sessions.size(), options.heartbeatMs()));
-    gateways = new Directory(vertx).onLost(this::gatewayLost).onAdded(this::gatewayBack);
+    gateways = new Directory(vertx).onLost(this::gatewayLost).onAdded(this::gatewayBack).onWithdrawn(this::gatewayStopped);
     return Future.all(opens.completion(), frames.completion(), members.completion(), gateways.start())
       .onSuccess(v -> {
         presence.start();
@@ -222,6 +222,15 @@ public final class ServiceRuntime {
   }
 
   /** A gateway stopped heartbeating (killed): its sessions are gone, say so to the service. */
+  /**
+   * A gateway stopped: it closed its sessions first (each close reaches its instance), but those
+   * still open after its {@code shutdownGraceMs} were dropped without one. They and their group
+   * memberships end here as for a lost gateway.
+   */
+  private void gatewayStopped(Directory.Entry stopped) {
+    gatewayLost(stopped);
+  }
+
   private void gatewayLost(Directory.Entry lost) {
     if (!Announce.ROLE_GATEWAY.equals(lost.role())) {
       return;
