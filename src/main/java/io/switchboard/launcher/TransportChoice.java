@@ -93,6 +93,16 @@ public final class TransportChoice {
     }
   }
 
+  /**
+   * A socket error's message without the native transports' system-call prefix: epoll and
+   * io_uring say {@code bind(..) failed with error(-98): Address already in use} where NIO says
+   * {@code Address already in use}; users get the latter under every transport.
+   */
+  public static String plainMessage(Throwable err) {
+    String m = String.valueOf(err.getMessage());
+    return m.replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+  }
+
   private static String rootMessage(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null && c.getCause() != c) {
