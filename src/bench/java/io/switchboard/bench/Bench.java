@@ -63,7 +63,7 @@ public final class Bench {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    JvmCommand jvm = JvmCommand.detect(root);
+    JvmCommand jvm = JvmCommand.detect(root, options.transport);
     JsonObject machine = Machine.describe(jvm);
     progress.accept("bench " + String.join(" ", options.scenarios) + (options.quick ? " (quick)" : "") + " → " + dir);
     Map<String, Scenario.Outcome> outcomes = new LinkedHashMap<>();

@@ -10,7 +10,7 @@ import java.util.List;
  *
  * <pre>launcher/bench echo|fanout|idle|connect|runtime|presence|burst|all [--quick] [--rate N] [--connections N]
  *   [--duration S] [--rounds N] [--members N] [--big-members N] [--fanout-rate N] [--sockets N]
- *   [--handshakes N] [--out DIR] [--jfr]</pre>
+ *   [--handshakes N] [--transport nio|epoll|io_uring] [--out DIR] [--jfr]</pre>
  */
 public final class BenchOptions {
 
@@ -63,6 +63,8 @@ public final class BenchOptions {
   int runtimeSessions;
   int killWaitS;
   boolean jfr;
+  /** The servers' transport (nio, epoll, io_uring): {@code SWITCHBOARD_TRANSPORT} of every server JVM; null = the launcher's default. */
+  String transport;
   Path out;
   String commandLine;
 
@@ -98,13 +100,14 @@ public final class BenchOptions {
         case "--fanout-rate" -> o.fanoutRate = positive(a, args, ++i);
         case "--sockets" -> o.sockets = positive(a, args, ++i);
         case "--handshakes" -> o.handshakes = positive(a, args, ++i);
+        case "--transport" -> o.transport = transport(a, args, ++i);
         case "--out" -> o.out = Path.of(value(a, args, ++i));
         case "all" -> o.scenarios.addAll(SCENARIOS);
         default -> {
           if (!SCENARIOS.contains(a)) {
             throw new IllegalArgumentException("unknown scenario or option \"" + a + "\" (scenarios: "
               + String.join(", ", SCENARIOS) + ", all; options: --quick --rate --connections --duration --warmup"
-              + " --rounds --payload --members --big-members --fanout-rate --sockets --handshakes --out --jfr)");
+              + " --rounds --payload --members --big-members --fanout-rate --sockets --handshakes --transport --out --jfr)");
           }
           o.scenarios.add(a);
         }
@@ -119,6 +122,14 @@ public final class BenchOptions {
   /** Whether a scenario was asked for. */
   boolean runs(String scenario) {
     return scenarios.contains(scenario);
+  }
+
+  private static String transport(String name, String[] args, int i) {
+    String v = value(name, args, i);
+    if (!List.of("nio", "epoll", "io_uring").contains(v)) {
+      throw new IllegalArgumentException(name + " must be nio, epoll or io_uring, not " + v);
+    }
+    return v;
   }
 
   private static String value(String name, String[] args, int i) {

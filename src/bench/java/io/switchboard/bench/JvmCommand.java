@@ -10,22 +10,23 @@ import java.util.Map;
  * How the bench starts a server JVM. From {@code launcher/bench} it is {@code launcher/vertx}
  * itself, so every server runs with the launcher's default JVM flags and {@code conf/} on its
  * classpath. Without the script (the in-JVM smoke test) it is {@code java} with this JVM's
- * classpath and {@link #FALLBACK_JAVA_OPTS}.
+ * classpath and {@link #FALLBACK_JAVA_OPTS}. {@code transport} (nio, epoll, io_uring, or null for the
+ * launcher's default) goes to every server as {@code SWITCHBOARD_TRANSPORT}.
  */
-record JvmCommand(Path root, Path launcherScript, String classpath) {
+record JvmCommand(Path root, Path launcherScript, String classpath, String transport) {
 
   /** The flags of a server started without the launcher script (smoke tests only). */
   static final List<String> FALLBACK_JAVA_OPTS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC",
     "-XX:TieredStopAtLevel=1", "-Dhazelcast.logging.type=jdk");
 
   /** The launcher script when {@code bench.launcher} names it, else this JVM's classpath. */
-  static JvmCommand detect(Path root) {
+  static JvmCommand detect(Path root, String transport) {
     String script = System.getProperty("bench.launcher");
     if (script != null && !script.isBlank()) {
-      return new JvmCommand(root, Path.of(script), null);
+      return new JvmCommand(root, Path.of(script), null, transport);
     }
     String cp = System.getProperty("surefire.test.class.path");
-    return new JvmCommand(root, null, cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"));
+    return new JvmCommand(root, null, cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path"), transport);
   }
 
   /** Whether servers get exactly the launcher's default JVM flags. */
@@ -71,6 +72,9 @@ record JvmCommand(Path root, Path launcherScript, String classpath) {
     }
     if (clusterConfig != null) {
       env.put("SWITCHBOARD_CLUSTER_CONFIG", clusterConfig.toString());
+    }
+    if (transport != null) {
+      env.put("SWITCHBOARD_TRANSPORT", transport);
     }
     env.remove("SWITCHBOARD_HOST");
     env.remove("SWITCHBOARD_PORT");

@@ -30,6 +30,7 @@ final class Report {
     JsonObject errs = new JsonObject();
     errors.forEach(errs::put);
     JsonObject results = new JsonObject().put("command", options.commandLine).put("quick", options.quick)
+      .put("transport", options.transport == null ? "default" : options.transport)
       .put("machine", machine).put("figures", figures).put("raw", raw).put("errors", errs).put("charts", new JsonArray(charts));
     try {
       Files.writeString(dir.resolve("results.json"), results.encodePrettily());
@@ -45,7 +46,8 @@ final class Report {
     md.append("Command: `").append(options.commandLine).append("`").append(options.quick ? " (quick smoke run: figures are not meaningful)" : "").append("\n\n");
     md.append("Machine: ").append(machine.getString("cpu")).append(", ").append(machine.getInteger("cores")).append(" cores, ")
       .append(machine.getLong("memoryMb")).append(" MB; Java ").append(machine.getString("java")).append("; server JVM flags: ")
-      .append(machine.getString("serverFlags")).append(". Client and servers on the same machine, over loopback; ")
+      .append(machine.getString("serverFlags")).append("; server transport: ")
+      .append(options.transport == null ? "the launcher's default" : options.transport).append(". Client and servers on the same machine, over loopback; ")
       .append("load average at start ").append(machine.getString("loadAverage")).append(".\n\n");
     md.append(table(outcomes));
     md.append("\nRatios are ours ÷ the baseline, measured in the same run: *bare* a plain Vert.x WebSocket verticle, ")

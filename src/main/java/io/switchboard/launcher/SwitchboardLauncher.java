@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Launcher;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -64,6 +65,9 @@ public class SwitchboardLauncher extends Launcher {
       System.exit(admin(list));
     }
     String problem = check(list);
+    if (problem == null && VERTX_COMMANDS.contains(list.get(0))) {
+      problem = TransportChoice.check(TransportChoice.requested(System.getenv()));
+    }
     if (problem != null) {
       System.err.println("switchboard: " + problem);
       System.exit(EXIT_CONFIG);
@@ -141,6 +145,16 @@ public class SwitchboardLauncher extends Launcher {
       }
       return 1;
     }
+  }
+
+  /**
+   * Builds Vert.x on the transport of {@link TransportChoice} ({@code SWITCHBOARD_TRANSPORT}); a
+   * native one that cannot load here falls back to NIO with one line on stderr.
+   */
+  @Override
+  public VertxBuilder createVertxBuilder(VertxOptions options) {
+    String name = TransportChoice.requested(System.getenv());
+    return super.createVertxBuilder(options).withTransport(TransportChoice.choose(name, System.err::println));
   }
 
   /** Turns on Vert.x's Micrometer metrics with a Prometheus registry, which the gateway's /metrics serves. */

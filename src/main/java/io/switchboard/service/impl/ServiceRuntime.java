@@ -132,8 +132,8 @@ public final class ServiceRuntime {
       })
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
-      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (JVM up %d ms)",
-        name, instanceAddress, options.paths(), ManagementFactory.getRuntimeMXBean().getUptime())));
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (transport %s, JVM up %d ms)",
+        name, instanceAddress, options.paths(), io.switchboard.launcher.TransportChoice.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
   /**
