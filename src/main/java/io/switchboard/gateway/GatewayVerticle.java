@@ -83,14 +83,14 @@ public class GatewayVerticle extends VerticleBase {
       .exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Connection error: " + err));
     return Future.all(inbox.start(), directory.start())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
-        new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + io.switchboard.launcher.TransportChoice.plainMessage(err)
+        new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + io.switchboard.config.TransportInfo.plainMessage(err)
           + " (change \"port\" in the config or set " + GatewayOptions.ENV_PORT + ")", err))))
       .compose(s -> announcer.start().map(s))
       .onSuccess(s -> sessions.start())
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
         "Gateway node %s ready on %s://%s:%d/ routes %s (transport %s, JVM up %d ms)", nodeId,
         options.tlsCertPath() == null ? "http" : "https", options.host(),
-        s.actualPort(), options.routes(), io.switchboard.launcher.TransportChoice.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
+        s.actualPort(), options.routes(), io.switchboard.config.TransportInfo.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
   /**

@@ -1,7 +1,5 @@
 package io.switchboard.launcher;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.transport.Transport;
 
 import java.util.List;
@@ -13,7 +11,7 @@ import java.util.Map;
  * {@code -Dswitchboard.transport} or else {@code SWITCHBOARD_TRANSPORT}, else {@link #DEFAULT};
  * a native transport that cannot load here (another OS or CPU, an old kernel, io_uring disabled by
  * a seccomp profile) falls back to NIO with one line saying why. The gateway's and the services'
- * ready lines name the transport that runs ({@link #running(Vertx)}).
+ * ready lines name the transport that runs ({@code io.switchboard.config.TransportInfo}).
  */
 public final class TransportChoice {
 
@@ -73,34 +71,6 @@ public final class TransportChoice {
       return Transport.NIO;
     }
     return wanted;
-  }
-
-  /** The name of the transport this Vert.x runs on: nio, epoll, io_uring (or kqueue). */
-  public static String running(Vertx vertx) {
-    if (!(vertx instanceof VertxInternal)) {
-      return "nio";
-    }
-    String type = ((VertxInternal) vertx).transport().getClass().getSimpleName();
-    switch (type) {
-      case "EpollTransport":
-        return "epoll";
-      case "IoUringTransport":
-        return "io_uring";
-      case "KQueueTransport":
-        return "kqueue";
-      default:
-        return "nio";
-    }
-  }
-
-  /**
-   * A socket error's message without the native transports' system-call prefix: epoll and
-   * io_uring say {@code bind(..) failed with error(-98): Address already in use} where NIO says
-   * {@code Address already in use}; users get the latter under every transport.
-   */
-  public static String plainMessage(Throwable err) {
-    String m = String.valueOf(err.getMessage());
-    return m.replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
   }
 
   private static String rootMessage(Throwable t) {

@@ -133,7 +133,7 @@ public final class ServiceRuntime {
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
       .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (transport %s, JVM up %d ms)",
-        name, instanceAddress, options.paths(), io.switchboard.launcher.TransportChoice.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
+        name, instanceAddress, options.paths(), io.switchboard.config.TransportInfo.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
   /**
