@@ -10,11 +10,13 @@ import java.nio.charset.StandardCharsets;
  * {@link Buffer} of records, in order:
  *
  * <pre>
- *   op        1 byte   {@link Op#batchByte()}: 1 text, 2 binary, 3 close, 4 join, 5 leave, 6 attr
+ *   op        1 byte   {@link Op#batchByte()}: 1 text, 2 binary, 3 close, 4 join, 5 leave, 6 attr,
+ *                      7 expired, 8 text with a client sequence number
  *   sid       2 bytes length + UTF-8
  *   payload   4 bytes length + bytes  (text: UTF-8; close: 2-byte code + UTF-8 reason;
  *                                      join: 2-byte group length + UTF-8 group + meta JSON (none when empty);
- *                                      leave: UTF-8 group; attr: JSON {"key": k, "value": v})
+ *                                      leave: UTF-8 group; attr: JSON {"key": k, "value": v};
+ *                                      expired: nothing; text-seq: 8-byte number + UTF-8)
  * </pre>
  *
  * Used only between peers that announced {@code "batch": true}; every other peer gets one

@@ -34,6 +34,18 @@ public final class Headers {
    * the cluster, set by the gateway (a browser cannot forge it). Also on {@link Addresses#BRIDGE_CLOSED}.
    */
   public static final String BRIDGE_SOCKET = "sb.bsid";
+  /**
+   * On a text message from a client that numbers what it sends (the {@code switchboard.v1}
+   * protocol, see docs/protocol.md#resume): its sequence number in the session, from 1. A service
+   * takes each number once, so that what a resuming client sends again is not processed twice.
+   */
+  public static final String SEQ = "sb.seq";
+  /** On a group message of a group with a history: its position in the group's stream. */
+  public static final String POSITION = "sb.pos";
+  /** On a group message of a group with a history: the epoch of the group's stream. */
+  public static final String EPOCH = "sb.epoch";
+  /** On a rebind open: {@code "true"} when a client resumed the session (rather than a failover). */
+  public static final String RESUME = "sb.resume";
 
   private Headers() {
   }

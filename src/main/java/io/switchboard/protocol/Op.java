@@ -28,6 +28,9 @@ package io.switchboard.protocol;
  * another instance (the receiver was taken for lost, yet lives): it forgets the session without
  * an onClose.
  *
+ * <p>Gateway to service, a text message a {@code switchboard.v1} client numbered: {@link #TEXT}
+ * with {@link Headers#SEQ}; in a batch, {@link #TEXT_SEQ}.
+ *
  * <p>Both ways, between peers that announced {@code "batch": true}: {@link #BATCH} (body: a
  * {@link Batch} of session messages).
  *
@@ -42,6 +45,12 @@ public enum Op {
   LEAVE("leave", 5),
   ATTR("attr", 6),
   EXPIRED("expired", 7),
+  /**
+   * A text message with its client sequence number ({@link Headers#SEQ}), inside a batch only:
+   * the payload is the 8-byte number, then the UTF-8 text. Alone it travels as {@link #TEXT}
+   * with the {@link Headers#SEQ} header.
+   */
+  TEXT_SEQ("text-seq", 8),
   DRAIN("drain", 0),
   PRESENCE("presence", 0),
   SYNC("sync", 0),

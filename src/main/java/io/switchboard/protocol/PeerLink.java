@@ -41,10 +41,27 @@ public final class PeerLink {
 
   /** A text message; {@code utf8} is its bytes when at hand (saves encoding it again for a batch), else {@code null}. */
   public void text(String sessionId, String text, Buffer utf8) {
+    text(sessionId, text, utf8, 0);
+  }
+
+  /**
+   * A text message with the client's sequence number ({@code seq} &gt; 0; 0 for none), see
+   * {@link Headers#SEQ}.
+   */
+  public void text(String sessionId, String text, Buffer utf8, long seq) {
     if (batched.getAsBoolean()) {
-      outbox.add(address, Op.TEXT, sessionId, utf8 != null ? utf8 : Buffer.buffer(text));
+      Buffer bytes = utf8 != null ? utf8 : Buffer.buffer(text);
+      if (seq > 0) {
+        outbox.add(address, Op.TEXT_SEQ, sessionId, Buffer.buffer(8 + bytes.length()).appendLong(seq).appendBuffer(bytes));
+      } else {
+        outbox.add(address, Op.TEXT, sessionId, bytes);
+      }
     } else {
-      send(Op.TEXT, sessionId, text, new DeliveryOptions());
+      DeliveryOptions options = new DeliveryOptions();
+      if (seq > 0) {
+        options.addHeader(Headers.SEQ, Long.toString(seq));
+      }
+      send(Op.TEXT, sessionId, text, options);
     }
   }
 

@@ -21,6 +21,14 @@ public final class PeerReader {
   public interface Receiver {
     void text(String sessionId, String text);
 
+    /**
+     * A text message with the client's sequence number ({@link Headers#SEQ}; 0 when the client
+     * numbers nothing). By default the number is ignored.
+     */
+    default void text(String sessionId, String text, long seq) {
+      text(sessionId, text);
+    }
+
     void binary(String sessionId, Buffer data);
 
     void close(String sessionId, Close close);
@@ -85,18 +93,34 @@ public final class PeerReader {
     }
   }
 
+  /** The {@link Headers#SEQ} of a single message; 0 when absent or not a positive number. */
+  private static long seq(MultiMap headers) {
+    String seq = headers == null ? null : headers.get(Headers.SEQ);
+    if (seq == null) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Long.parseLong(seq));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   private static void dispatchKnown(Op op, String sid, MultiMap headers, Buffer payload, Object body, Receiver receiver) {
     switch (op) {
+      case TEXT_SEQ:
+        receiver.text(sid, payload.getString(8, payload.length(), "UTF-8"), payload.getLong(0));
+        break;
       case TEXT:
       case BINARY:
         if (payload != null) {
           if (op == Op.TEXT) {
-            receiver.text(sid, payload.toString(StandardCharsets.UTF_8));
+            receiver.text(sid, payload.toString(StandardCharsets.UTF_8), 0);
           } else {
             receiver.binary(sid, payload.copy());
           }
         } else if (body instanceof String) {
-          receiver.text(sid, (String) body);
+          receiver.text(sid, (String) body, seq(headers));
         } else if (body instanceof Buffer) {
           receiver.binary(sid, (Buffer) body);
         } else {
