@@ -1,12 +1,18 @@
 package io.switchboard;
 
+import io.switchboard.history.GroupHistory;
+import io.switchboard.testing.Await;
 import io.switchboard.testing.ChatPage;
 import io.switchboard.testing.JvmProcess;
+import io.switchboard.testing.RawWebSocket;
 import io.switchboard.testing.TestCluster;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -55,9 +61,15 @@ class ResumeBrowserTest {
   private static final List<AutoCloseable> pages = new ArrayList<>();
   private static ChatPage ann;
   private static ChatPage bob;
+  /** Why this build cannot run the tests (a part of issue 13 not built yet), or null. */
+  private static String missing;
 
   @BeforeAll
   static void start() throws IOException {
+    missing = groupHistoryMissing();
+    if (missing != null) {
+      return;
+    }
     dir = Files.createDirectories(Path.of("target", "resume-browser-test"));
     port1 = TestCluster.freePort();
     port2 = TestCluster.freePort();
@@ -66,6 +78,10 @@ class ResumeBrowserTest {
     services = JvmProcess.launch("resume-services", cluster.jvmArgs(), Map.of(),
       "run", "io.switchboard.host.ServiceHost", "-conf", servicesConf().toString(), "-cluster");
     services.await("Service chat ready at", 90_000);
+    missing = resumeProtocolMissing();
+    if (missing != null) {
+      return;
+    }
     // ann's page came from gateway 1 and may use both gateways; bob's lives on gateway 2
     ann = page("ann (page on gateway 1, may move to gateway 2)",
       "http://127.0.0.1:" + port1 + "/?gateways=127.0.0.1:" + port1 + ",127.0.0.1:" + port2);
@@ -74,6 +90,38 @@ class ResumeBrowserTest {
     bob.awaitStatus("connected", ChatPage.WAIT);
     ann.setName("ann");
     bob.setName("bob");
+  }
+
+  /**
+   * Issue 13 lands in three parts (group history, the gateway's {@code switchboard.v1}, this
+   * page); on a build without the other two this class is skipped, saying which part is missing.
+   */
+  private static String groupHistoryMissing() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      GroupHistory.of(vertx);
+      return null;
+    } catch (UnsupportedOperationException e) {
+      return "group history is not built yet (issue 13): " + e.getMessage();
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /** Why the gateway cannot run this test: it does not accept the subprotocol {@code switchboard.v1} on /chat. */
+  private static String resumeProtocolMissing() {
+    RawWebSocket answer = Await.until("/chat routed at gateway 1", 30_000,
+      () -> RawWebSocket.handshake(port1, RawWebSocket.head("GET", "/chat", "Sec-WebSocket-Protocol: switchboard.v1")),
+      ws -> ws.status == 101);
+    String chosen = answer.headers.get("sec-websocket-protocol");
+    return "switchboard.v1".equals(chosen) ? null
+      : "the gateway does not speak switchboard.v1 yet (issue 13): it answered Sec-WebSocket-Protocol " + chosen;
+  }
+
+  /** Each test: skipped, saying why, on a build without the other parts of issue 13. */
+  @BeforeEach
+  void requireIssue13() {
+    Assumptions.assumeTrue(missing == null, missing);
   }
 
   /** The demo chat with history for two families of rooms, long and short. */
