@@ -34,7 +34,9 @@ import java.util.Map;
  *   "tls": { "certPath": "cert.pem", "keyPath": "key.pem" },        // wss
  *   "compression": { "enabled": false, "level": 6, "serverNoContextTakeover": true,
  *                    "clientNoContextTakeover": true },   // permessage-deflate (RFC 7692), off by default
- *   "bridge": { "inbound": [], "outbound": [] }   // browser event-bus bridge, see BridgeOptions
+ *   "bridge": { "inbound": [], "outbound": [] },  // browser event-bus bridge, see BridgeOptions
+ *   "resume": { "secret": "...32+ chars...", "tokenTtlMs": 300000, "maxReplay": 1000 }
+ *                    // switchboard.v1 clients (docs/protocol.md#resume); no secret: one shared through the cluster
  * }
  * }</pre>
  */
@@ -86,6 +88,8 @@ public final class GatewayOptions {
   public static final String ENV_PORT = "SWITCHBOARD_PORT";
   /** Environment variable that overrides {@code admin.token}. */
   public static final String ENV_ADMIN_TOKEN = "SWITCHBOARD_ADMIN_TOKEN";
+  /** Overrides {@code resume.secret}. */
+  public static final String ENV_RESUME_SECRET = "SWITCHBOARD_RESUME_SECRET";
 
   private final String host;
   private final int port;
@@ -126,6 +130,13 @@ public final class GatewayOptions {
   private final int compressionLevel;
   private final boolean compressionServerNoContextTakeover;
   private final boolean compressionClientNoContextTakeover;
+  /** How long a resume token stays valid after it was issued (a live session gets a new one well before). */
+  public static final int DEFAULT_RESUME_TOKEN_TTL_MS = 300_000;
+  /** How many missed group messages a resume replays at most (more: recovery fails, the client reloads). */
+  public static final int DEFAULT_RESUME_MAX_REPLAY = 1000;
+  private final String resumeSecret;
+  private final int resumeTokenTtlMs;
+  private final int resumeMaxReplay;
 
   private GatewayOptions(ConfigReader conf) {
     host = conf.stringOrEnv("host", ENV_HOST, DEFAULT_HOST);
@@ -187,6 +198,15 @@ public final class GatewayOptions {
     compressionClientNoContextTakeover = compression.bool("clientNoContextTakeover",
       DEFAULT_COMPRESSION_CLIENT_NO_CONTEXT_TAKEOVER);
     compression.rejectUnknownKeys();
+    ConfigReader resume = conf.nested("resume");
+    resumeSecret = resume.stringOrEnv("secret", ENV_RESUME_SECRET, null);
+    if (resumeSecret != null && resumeSecret.length() < 32) {
+      throw resume.fail("secret", "must be at least 32 characters (it signs resume tokens)", "(" + resumeSecret.length()
+        + " characters)");
+    }
+    resumeTokenTtlMs = resume.integer("tokenTtlMs", DEFAULT_RESUME_TOKEN_TTL_MS, 10_000, 86_400_000);
+    resumeMaxReplay = resume.integer("maxReplay", DEFAULT_RESUME_MAX_REPLAY, 1, 100_000);
+    resume.rejectUnknownKeys();
     conf.rejectUnknownKeys();
     if (metricsAccess.equals("admin") && adminToken == null) {
       throw new ConfigException("gateway config \"metrics\": \"access\": \"admin\" needs \"admin\": {\"token\": ...}");
@@ -449,5 +469,23 @@ public final class GatewayOptions {
   /** The browser event-bus bridge at {@code /eventbus}: permissions (none by default) and limits. */
   public BridgeOptions bridge() {
     return bridge;
+  }
+
+  /**
+   * The key that signs resume tokens ({@code resume.secret}, or {@code SWITCHBOARD_RESUME_SECRET}),
+   * or {@code null}: then the gateways of a cluster share a random key through the cluster.
+   */
+  public String resumeSecret() {
+    return resumeSecret;
+  }
+
+  /** How long a resume token is accepted after it was issued ({@code resume.tokenTtlMs}). */
+  public int resumeTokenTtlMs() {
+    return resumeTokenTtlMs;
+  }
+
+  /** How many missed group messages one resume replays at most ({@code resume.maxReplay}). */
+  public int resumeMaxReplay() {
+    return resumeMaxReplay;
   }
 }

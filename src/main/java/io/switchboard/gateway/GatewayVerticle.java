@@ -81,7 +81,7 @@ public class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(httpOptions(options)).requestHandler(router)
       .connectionHandler(connectionHandler(options))
       .exceptionHandler(err -> LOG.log(System.Logger.Level.DEBUG, "Connection error: " + err));
-    return Future.all(inbox.start(), directory.start())
+    return Future.all(inbox.start(), directory.start(), sessions.startResume())
       .compose(v -> server.listen(options.port(), options.host()).recover(err -> Future.failedFuture(
         new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": " + io.switchboard.config.TransportInfo.plainMessage(err)
           + " (change \"port\" in the config or set " + GatewayOptions.ENV_PORT + ")", err))))
@@ -163,9 +163,9 @@ public class GatewayVerticle extends VerticleBase {
 
   private static HttpServerOptions httpOptions(GatewayOptions options) {
     HttpServerOptions http = new HttpServerOptions();
-    if (options.jwt() != null) {
-      http.setWebSocketSubProtocols(List.of(TokenCheck.SUBPROTOCOL));
-    }
+    // switchboard.v1: the resumable client protocol (docs/protocol.md#resume); others stay plain
+    http.setWebSocketSubProtocols(options.jwt() != null ? List.of(SessionManager.CLIENT_SUBPROTOCOL, TokenCheck.SUBPROTOCOL)
+      : List.of(SessionManager.CLIENT_SUBPROTOCOL));
     if (options.tlsCertPath() != null) {
       http.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.tlsCertPath())
         .setKeyPath(options.tlsKeyPath()));

@@ -99,17 +99,26 @@ public final class GatewayInbox {
 
     @Override
     public void join(String sessionId, String group, JsonObject meta) {
-      to(sessionId, session -> registry.join(session, group, meta));
+      to(sessionId, session -> {
+        registry.join(session, group, meta);
+        sessions.stateChanged(session);
+      });
     }
 
     @Override
     public void attribute(String sessionId, String key, Object value) {
-      to(sessionId, session -> registry.setAttribute(session, key, value));
+      to(sessionId, session -> {
+        registry.setAttribute(session, key, value);
+        sessions.stateChanged(session);
+      });
     }
 
     @Override
     public void leave(String sessionId, String group) {
-      to(sessionId, session -> registry.leave(session, group));
+      to(sessionId, session -> {
+        registry.leave(session, group);
+        sessions.stateChanged(session);
+      });
     }
 
     @Override
@@ -146,14 +155,31 @@ public final class GatewayInbox {
     if (!(body instanceof String || body instanceof Buffer)) {
       return;
     }
+    String group = headers.get(Headers.GROUP);
+    String epoch = headers.get(Headers.EPOCH);
+    long position = epoch == null ? -1 : position(headers.get(Headers.POSITION));
+    String clientGroup = group == null ? null : group.substring(group.indexOf('/') + 1);
+    String v1Frame = null; // encoded once, for the members that speak switchboard.v1
     int delivered = 0;
-    for (GatewaySession member : registry.members(headers.get(Headers.GROUP))) {
+    for (GatewaySession member : registry.members(group)) {
       if (!member.id.equals(except)) {
-        sessions.write(member, body);
+        if (member.v1 != null && v1Frame == null && body instanceof String) {
+          v1Frame = ClientProtocol.groupMsg(clientGroup, position < 0 ? null : epoch, position, (String) body);
+        }
+        sessions.writeGroup(member, body, v1Frame, position < 0 ? null : clientGroup, position);
         delivered++;
       }
     }
     sessions.countFanout(delivered);
+  }
+
+  /** A group message's {@link Headers#POSITION}; -1 when absent or not a number. */
+  private static long position(String header) {
+    try {
+      return header == null ? -1 : Long.parseLong(header);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private void drain(Message<Object> msg) {

@@ -14,7 +14,8 @@ import java.util.Map;
  */
 final class GatewaySession {
 
-  final String id;
+  /** The session id; a resume gives the new connection the id of the session it takes up (before it opens). */
+  String id;
   final String service;
   final ServerWebSocket ws;
   /** The HTTP connection under the socket, to drop it when a close cannot complete. */
@@ -72,6 +73,9 @@ final class GatewaySession {
     /** The socket is closed and the session freed. */
     CLOSED
   }
+
+  /** The {@code switchboard.v1} state of a client that speaks it (see ClientProtocol); null for plain clients. */
+  ClientState v1;
 
   /** Its service's meters. */
   GatewayMetrics.ServiceMeters meters;

@@ -42,7 +42,7 @@ final class ReplayBuffer {
     this.maxBytes = maxBytes;
   }
 
-  /** Keeps a message (String or Buffer) the client sent at {@code now}, letting the oldest go past the bounds. */
+  /** Keeps a message (String, Buffer, or a v1 client's Numbered text) the client sent at {@code now}, letting the oldest go past the bounds. */
   void remember(Object message, long now) {
     recent.addLast(new Sent(now, message));
     bytes += size(message);
@@ -82,6 +82,9 @@ final class ReplayBuffer {
   }
 
   private static int size(Object message) {
+    if (message instanceof ClientProtocol.Numbered) {
+      return ((ClientProtocol.Numbered) message).text().length();
+    }
     return message instanceof String ? ((String) message).length() : ((Buffer) message).length();
   }
 

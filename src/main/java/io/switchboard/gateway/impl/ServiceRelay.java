@@ -31,7 +31,7 @@ final class ServiceRelay {
   }
 
   /** Asks {@code address} to accept a session; completes with the address of the instance that did. */
-  Future<String> open(GatewaySession session, String address, boolean rebind) {
+  Future<String> open(GatewaySession session, String address, boolean rebind, boolean resume) {
     DeliveryOptions options = new DeliveryOptions()
       .setSendTimeout(openTimeoutMs)
       .addHeader(Headers.OP, Op.OPEN.wire())
@@ -40,12 +40,20 @@ final class ServiceRelay {
     if (rebind) {
       options.addHeader(Headers.REBIND, "true");
     }
+    if (resume) {
+      options.addHeader(Headers.RESUME, "true");
+    }
     return bus.request(address, session.info, options).map(reply -> reply.headers().get(Headers.INSTANCE));
   }
 
   /** A text message; {@code utf8} is its bytes when at hand (saves encoding it again for a batch). */
   void text(GatewaySession session, String text, Buffer utf8) {
     link(session).text(session.id, text, utf8);
+  }
+
+  /** A text message a {@code switchboard.v1} client numbered {@code seq}. */
+  void text(GatewaySession session, String text, long seq) {
+    link(session).text(session.id, text, null, seq);
   }
 
   void binary(GatewaySession session, Buffer data) {

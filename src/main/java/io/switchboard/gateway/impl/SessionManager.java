@@ -1,5 +1,8 @@
 package io.switchboard.gateway.impl;
 
+import io.switchboard.history.GroupHistory;
+import io.switchboard.history.Replay;
+import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
 import io.switchboard.registry.Directory;
@@ -24,8 +27,10 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -40,6 +45,8 @@ public final class SessionManager {
   private static final long FORCE_CLOSE_MS = 3000;
   /** How many instances an open tries before giving up on a service. */
   private static final int OPEN_ATTEMPTS = 3;
+  /** The WebSocket subprotocol of clients that number their messages and resume (docs/protocol.md#resume). */
+  public static final String CLIENT_SUBPROTOCOL = ClientProtocol.SUBPROTOCOL;
 
   private final Vertx vertx;
   private final Context context;
@@ -55,6 +62,11 @@ public final class SessionManager {
     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
   private Promise<Void> shutdown;
   private final InstancePicker<GatewaySession> picker = new InstancePicker<>();
+  /** Signs and checks resume tokens; null until the gateway set it (then v1 clients cannot resume). */
+  private ResumeTokens resumeTokens;
+  private GroupHistory history;
+  /** The v1 sessions owed an ack or a new token at the end of this turn. */
+  private final List<GatewaySession> clientFlushes = new ArrayList<>();
 
   public SessionManager(Vertx vertx, GatewayOptions options, String nodeId, String nodeAddress,
                         SessionRegistry registry, Directory directory) {
@@ -90,6 +102,14 @@ public final class SessionManager {
     return shutdown.future();
   }
 
+  /**
+   * Gets the key of resume tokens (configured, or the cluster's); completes when
+   * {@code switchboard.v1} clients can resume.
+   */
+  public Future<Void> startResume() {
+    return ResumeTokens.start(vertx, options).onSuccess(tokens -> resumeTokens = tokens).mapEmpty();
+  }
+
   /** Whether the gateway is shutting down (new upgrades are refused). */
   public boolean isShuttingDown() {
     return shutdown != null;
@@ -112,7 +132,18 @@ public final class SessionManager {
     ws.frameHandler(frame -> onFrame(session, assembler, frame));
     ws.exceptionHandler(err -> onSocketError(session, err));
     ws.closeHandler(v -> onSocketClosed(session, guard));
-    open(session, false, new HashSet<>());
+    if (ClientProtocol.SUBPROTOCOL.equals(ws.subProtocol())) {
+      session.v1 = new ClientState();
+      ws.resume(); // its first frame says hello or resume; the open waits for it
+      vertx.setTimer(options.openTimeoutMs(), id -> {
+        if (!session.v1.greeted) {
+          closeSession(session, CloseCodes.POLICY_VIOLATION, "switchboard.v1: no hello or resume within "
+            + options.openTimeoutMs() + " ms");
+        }
+      });
+    } else {
+      open(session, false, new HashSet<>());
+    }
   }
 
   /** An instance is lost (its JVM left the cluster, or it hung): handle each of its sessions as its service declared. */
@@ -225,8 +256,51 @@ public final class SessionManager {
     metrics.fanout(deliveries);
   }
 
-  /** Writes a push to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
+  /** Writes a push to the client (a v1 client gets it as a {@code msg} frame). */
   void write(GatewaySession session, Object message) {
+    if (session.v1 != null && message instanceof String) {
+      emit(session, ClientProtocol.msg((String) message), null, -1);
+    } else {
+      emit(session, message, null, -1);
+    }
+  }
+
+  /**
+   * Writes a group message: {@code body} to a plain client, {@code v1Frame} (the {@code msg} frame
+   * with its group, epoch and position) to a v1 client; binary bodies go as they are to both.
+   */
+  void writeGroup(GatewaySession session, Object body, String v1Frame, String group, long position) {
+    if (session.v1 == null || !(body instanceof String)) {
+      emit(session, body, null, -1);
+    } else {
+      emit(session, v1Frame, group, position);
+    }
+  }
+
+  /** The session's groups, attributes or instance changed: a v1 client gets a new token at the end of the turn. */
+  void stateChanged(GatewaySession session) {
+    if (session.v1 != null) {
+      session.v1.tokenStale = true;
+      flushClientLater(session);
+    }
+  }
+
+  /** Writes a frame, or holds it while the session resumes (see ClientState.Recovery). */
+  private void emit(GatewaySession session, Object frame, String group, long position) {
+    ClientState.Recovery recovery = session.v1 == null ? null : session.v1.recovery;
+    if (recovery == null) {
+      writeFrame(session, frame);
+    } else if (session.isLive()) {
+      if (recovery.held.size() < options.resumeMaxReplay()) {
+        recovery.held.add(new ClientState.Held(frame, group, position));
+      } else {
+        recovery.fail("more than " + options.resumeMaxReplay() + " messages arrived while the session resumed");
+      }
+    }
+  }
+
+  /** Writes a frame to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
+  private void writeFrame(GatewaySession session, Object message) {
     if (!session.isLive()) {
       return;
     }
@@ -302,7 +376,9 @@ public final class SessionManager {
     }
     try {
       String decoded = utf8.reset().decode(VertxInternals.nioView(data)).toString();
-      if (session.isBound()) {
+      if (session.v1 != null) {
+        clientFrame(session, decoded);
+      } else if (session.isBound()) {
         relay.text(session, decoded, data);
         if (session.recent != null) {
           session.recent.remember(decoded, now());
@@ -313,6 +389,245 @@ public final class SessionManager {
     } catch (CharacterCodingException e) {
       closeSession(session, CloseCodes.INVALID_PAYLOAD, "Text message is not valid UTF-8");
     }
+  }
+
+  /** A text message of a {@code switchboard.v1} client: its hello or resume first, then numbered messages. */
+  private void clientFrame(GatewaySession session, String text) {
+    ClientProtocol.Frame frame;
+    try {
+      frame = ClientProtocol.read(text);
+    } catch (ClientProtocol.Violation v) {
+      closeSession(session, CloseCodes.POLICY_VIOLATION, v.getMessage());
+      return;
+    }
+    ClientState v1 = session.v1;
+    if (frame instanceof ClientProtocol.Msg) {
+      ClientProtocol.Msg msg = (ClientProtocol.Msg) frame;
+      if (!v1.greeted) {
+        closeSession(session, CloseCodes.POLICY_VIOLATION, "switchboard.v1: the first frame must be hello or resume");
+      } else if (msg.seq() <= v1.lastSeq) {
+        flushClientLater(session); // sent twice on one connection: it was taken; the ack says so again
+      } else {
+        v1.lastSeq = msg.seq();
+        relay(session, new ClientProtocol.Numbered(msg.seq(), msg.data()));
+      }
+      return;
+    }
+    if (v1.greeted) {
+      closeSession(session, CloseCodes.POLICY_VIOLATION, "switchboard.v1: hello or resume comes once, first");
+      return;
+    }
+    v1.greeted = true;
+    session.ws.pause(); // what the client sends next waits for the open
+    if (frame instanceof ClientProtocol.Resume) {
+      resume(session, (ClientProtocol.Resume) frame);
+    } else {
+      open(session, false, new HashSet<>());
+    }
+  }
+
+  /**
+   * A client takes up its session: with a valid token, the session gets its id, attributes and
+   * groups back (its groups at once, so that no group message is missed from now on), the missed
+   * messages of its groups are read from their histories, and the session is re-opened (a rebind
+   * with {@code sb.resume}, on its last instance when that lives). With a bad one, a new session
+   * opens and the client is told it was not restored.
+   */
+  private void resume(GatewaySession session, ClientProtocol.Resume frame) {
+    ResumeTokens.Claim claim = resumeTokens == null ? ResumeTokens.Claim.refused("resume is not available")
+      : resumeTokens.verify(frame.token(), session.service, System.currentTimeMillis());
+    if (!claim.valid()) {
+      session.v1.recovery = new ClientState.Recovery(false, claim.refusal(), frame.positions());
+      open(session, false, new HashSet<>());
+      return;
+    }
+    GatewaySession old = registry.get(claim.sessionId());
+    if (old != null) {
+      supersede(old);
+    }
+    registry.rename(session, claim.sessionId());
+    ClientState.Recovery recovery = session.v1.recovery = new ClientState.Recovery(true, null, frame.positions());
+    claim.attributes().forEach(e -> registry.setAttribute(session, e.getKey(), e.getValue()));
+    claim.groups().forEach(e -> registry.join(session, Addresses.group(session.service, e.getKey()),
+      e.getValue() instanceof JsonObject ? (JsonObject) e.getValue() : new JsonObject()));
+    readMissed(session, recovery);
+    long deadline = 2L * options.openTimeoutMs();
+    vertx.setTimer(deadline, id -> {
+      if (session.v1.recovery == recovery && recovery.reading > 0) {
+        recovery.fail("the history did not answer within " + deadline + " ms");
+        recovery.reading = 0;
+        finishResume(session);
+      }
+    });
+    String last = claim.instance();
+    boolean lastLives = last != null && directory.instances(session.service).stream().anyMatch(e -> e.address().equals(last));
+    open(session, true, new HashSet<>(), lastLives ? last : null);
+  }
+
+  /**
+   * The same client's previous connection still looks open here (its network dropped, the socket
+   * has not timed out): the session moves to the new connection. The old one leaves its groups,
+   * lets go of its instance without a close (the session lives on) and is closed 1001.
+   */
+  private void supersede(GatewaySession old) {
+    registry.remove(old);
+    if (old.isBound()) {
+      unbind(old);
+    }
+    closeSession(old, CloseCodes.GOING_AWAY, "Session resumed on another connection");
+  }
+
+  /** Reads, for each group of the session the client gave a position for, what it missed. */
+  private void readMissed(GatewaySession session, ClientState.Recovery recovery) {
+    for (String group : recovery.positions.fieldNames()) {
+      String qualified = Addresses.group(session.service, group);
+      if (!session.groups.containsKey(qualified)) {
+        continue; // not a member (any more): nothing to recover
+      }
+      Object at = recovery.positions.getValue(group);
+      JsonObject position = at instanceof JsonObject ? (JsonObject) at : null;
+      if (position == null || !(position.getValue("epoch") instanceof String)
+        || !(position.getValue("position") instanceof Number)) {
+        recovery.fail("no epoch and position for " + group);
+        continue;
+      }
+      GroupHistory store;
+      try {
+        store = history();
+      } catch (RuntimeException e) {
+        recovery.fail("no history: " + e.getMessage());
+        return;
+      }
+      recovery.reading++;
+      readGroup(session, recovery, store, group, qualified, position.getString("epoch"),
+        position.getNumber("position").longValue());
+    }
+  }
+
+  private void readGroup(GatewaySession session, ClientState.Recovery recovery, GroupHistory store, String group,
+                         String qualified, String epoch, long after) {
+    int room = options.resumeMaxReplay() - missedCount(recovery) + 1;
+    store.since(qualified, epoch, after, room).onComplete(ar -> context.runOnContext(v -> {
+      if (session.v1.recovery != recovery || recovery.reading == 0) {
+        return; // timed out meanwhile
+      }
+      boolean more = false;
+      if (ar.failed()) {
+        recovery.fail("history of " + group + " unavailable: " + ar.cause().getMessage());
+      } else if (ar.result().status() == Replay.Status.TOO_OLD) {
+        recovery.fail("history too short for " + group);
+      } else if (ar.result().status() == Replay.Status.EPOCH_CHANGED) {
+        recovery.fail("epoch changed for " + group);
+      } else {
+        Replay replay = ar.result();
+        recovery.epochs.put(group, replay.epoch());
+        List<Replay.Entry> entries = recovery.missed.computeIfAbsent(group, g -> new ArrayList<>());
+        entries.addAll(replay.entries());
+        if (missedCount(recovery) > options.resumeMaxReplay()) {
+          recovery.fail("more than " + options.resumeMaxReplay() + " missed messages (resume.maxReplay)");
+        } else if (replay.more() && !replay.entries().isEmpty()) {
+          more = true;
+          readGroup(session, recovery, store, group, qualified, epoch, replay.entries().get(replay.entries().size() - 1).position());
+        }
+      }
+      if (!more) {
+        recovery.reading--;
+        finishResume(session);
+      }
+    }));
+  }
+
+  private static int missedCount(ClientState.Recovery recovery) {
+    int n = 0;
+    for (List<Replay.Entry> entries : recovery.missed.values()) {
+      n += entries.size();
+    }
+    return n;
+  }
+
+  /**
+   * Once the session is bound and every history read answered: the missed messages, then the
+   * {@code resumed} frame, then what was held back meanwhile (but the group messages the replay had).
+   */
+  private void finishResume(GatewaySession session) {
+    ClientState v1 = session.v1;
+    ClientState.Recovery recovery = v1.recovery;
+    if (recovery == null || !recovery.done() || !session.isLive()) {
+      return;
+    }
+    v1.recovery = null;
+    v1.told = true;
+    int missed = 0;
+    Map<String, Long> replayedTo = new HashMap<>();
+    if (recovery.failure == null) {
+      for (Map.Entry<String, List<Replay.Entry>> group : recovery.missed.entrySet()) {
+        String epoch = recovery.epochs.get(group.getKey());
+        for (Replay.Entry entry : group.getValue()) {
+          writeFrame(session, entry.body() instanceof String
+            ? ClientProtocol.groupMsg(group.getKey(), epoch, entry.position(), (String) entry.body()) : entry.body());
+          replayedTo.put(group.getKey(), entry.position());
+          missed++;
+        }
+      }
+    }
+    writeFrame(session, ClientProtocol.resumed(session.id, issueToken(session), recovery.restored,
+      recovery.failure == null, missed, recovery.failure));
+    for (ClientState.Held held : recovery.held) {
+      Long upTo = held.group() == null ? null : replayedTo.get(held.group());
+      if (upTo == null || held.position() > upTo) {
+        writeFrame(session, held.frame());
+      }
+    }
+    if (recovery.failure != null) {
+      LOG.log(System.Logger.Level.INFO, "Session " + session.id + " resumed " + (recovery.restored ? "" : "as a new session ")
+        + "without recovery: " + recovery.failure);
+    }
+  }
+
+  /** A new token for a v1 session as it is now (empty when resume is not available). */
+  private String issueToken(GatewaySession session) {
+    long now = System.currentTimeMillis();
+    session.v1.tokenStale = false;
+    session.v1.tokenIssuedAt = now;
+    return resumeTokens == null ? "" : resumeTokens.issue(session, now);
+  }
+
+  private void flushClientLater(GatewaySession session) {
+    if (session.v1.flushQueued) {
+      return;
+    }
+    session.v1.flushQueued = true;
+    if (clientFlushes.isEmpty()) {
+      context.runOnContext(v -> flushClients());
+    }
+    clientFlushes.add(session);
+  }
+
+  /** At the end of a turn: one ack per v1 session that had messages relayed, and new tokens where due. */
+  private void flushClients() {
+    List<GatewaySession> due = new ArrayList<>(clientFlushes);
+    clientFlushes.clear();
+    for (GatewaySession session : due) {
+      ClientState v1 = session.v1;
+      v1.flushQueued = false;
+      if (!session.isLive()) {
+        continue;
+      }
+      if (v1.relayedSeq > v1.acked) {
+        v1.acked = v1.relayedSeq;
+        writeFrame(session, ClientProtocol.ack(v1.acked));
+      }
+      if (v1.tokenStale && v1.told && v1.recovery == null && session.isBound()) {
+        writeFrame(session, ClientProtocol.token(issueToken(session)));
+      }
+    }
+  }
+
+  private GroupHistory history() {
+    if (history == null) {
+      history = GroupHistory.of(vertx);
+    }
+    return history;
   }
 
   /** A frame broke the protocol: answer with the close code the decoder names (1002, 1007, 1009). */
@@ -338,6 +653,9 @@ public final class SessionManager {
         } else {
           s.ws.writePing(Buffer.buffer());
         }
+        if (s.v1 != null && s.v1.told && System.currentTimeMillis() - s.v1.tokenIssuedAt > options.resumeTokenTtlMs() / 2) {
+          stateChanged(s); // a new token well before the old one expires
+        }
       }
     });
     full.forEach(this::slowConsumer);
@@ -361,6 +679,11 @@ public final class SessionManager {
     }
     if (message instanceof String) {
       relay.text(session, (String) message, null);
+    } else if (message instanceof ClientProtocol.Numbered) {
+      ClientProtocol.Numbered numbered = (ClientProtocol.Numbered) message;
+      relay.text(session, numbered.text(), numbered.seq());
+      session.v1.relayedSeq = Math.max(session.v1.relayedSeq, numbered.seq());
+      flushClientLater(session);
     } else {
       relay.binary(session, (Buffer) message);
     }
@@ -370,10 +693,16 @@ public final class SessionManager {
   }
 
   private void open(GatewaySession session, boolean rebind, Set<String> tried) {
-    String target = pick(session.service, tried);
+    open(session, rebind, tried, null);
+  }
+
+  /** Opens the session on {@code preferred} (an instance that lives) or the one the picker chooses. */
+  private void open(GatewaySession session, boolean rebind, Set<String> tried, String preferred) {
+    String target = preferred != null && tried.isEmpty() ? preferred : pick(session.service, tried);
     String address = target != null ? target : io.switchboard.protocol.Addresses.service(session.service);
     putSessionState(session);
-    relay.open(session, address, rebind).onComplete(ar -> {
+    boolean resume = session.v1 != null && session.v1.recovery != null && session.v1.recovery.restored;
+    relay.open(session, address, rebind, resume).onComplete(ar -> {
       if (ar.succeeded()) {
         bind(session, ar.result());
       } else if (session.isClosed()) {
@@ -411,6 +740,23 @@ public final class SessionManager {
       relay(session, m);
     }
     session.ws.resume();
+    if (session.v1 != null) {
+      bound(session);
+    }
+  }
+
+  /** A v1 session was bound: the client hears of its (new) session, or its resume completes. */
+  private void bound(GatewaySession session) {
+    ClientState v1 = session.v1;
+    if (v1.told) {
+      stateChanged(session); // rebound after a failover: its token names the new instance
+    } else if (v1.recovery == null) {
+      v1.told = true;
+      writeFrame(session, ClientProtocol.welcome(session.id, issueToken(session)));
+    } else {
+      v1.recovery.bound = true;
+      finishResume(session);
+    }
   }
 
   private void unbind(GatewaySession session) {

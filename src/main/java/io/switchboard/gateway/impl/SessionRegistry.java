@@ -66,9 +66,21 @@ public final class SessionRegistry {
     return id == null ? null : sessions.get(id);
   }
 
+  /**
+   * Gives a session that has not opened yet (no groups, no instance) the id of the session it
+   * resumes. The id must not be in use here (the caller removes a session holding it first).
+   */
+  void rename(GatewaySession session, String id) {
+    if (sessions.get(session.id) == session) {
+      sessions.remove(session.id);
+    }
+    session.id = id;
+    sessions.put(id, session);
+  }
+
   /** Forgets a session, all its group memberships (each told to the listener) and its attributes. The only place a session is freed. */
   void remove(GatewaySession session) {
-    if (sessions.remove(session.id) == null) {
+    if (!sessions.remove(session.id, session)) {
       return;
     }
     for (String group : session.groups.keySet()) {

@@ -1,0 +1,126 @@
+package io.switchboard.gateway.impl;
+
+import io.switchboard.gateway.GatewayOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * Resume tokens of {@code switchboard.v1} sessions: what a client shows to take its session up
+ * again on any gateway of the cluster. A token is {@code base64url(JSON) "." base64url(HMAC-SHA256)}
+ * and carries the session's id, service, instance, attributes and groups (with their meta) and an
+ * expiry; the client cannot read it usefully nor change it. Nothing is stored per session: the
+ * gateways only share the key, set in {@code resume.secret} or else drawn once per cluster and kept
+ * in the cluster-wide map {@code switchboard.resume}.
+ */
+final class ResumeTokens {
+
+  private static final String MAP = "switchboard.resume";
+  private static final String KEY = "hmac-sha256";
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+
+  /** A verified token's session, or why it cannot be resumed. */
+  record Claim(String sessionId, String service, String instance, JsonObject attributes, JsonObject groups, String refusal) {
+    boolean valid() {
+      return refusal == null;
+    }
+
+    static Claim refused(String why) {
+      return new Claim(null, null, null, null, null, why);
+    }
+  }
+
+  private final SecretKeySpec key;
+  private final long ttlMs;
+
+  private ResumeTokens(byte[] key, long ttlMs) {
+    this.key = new SecretKeySpec(key, "HmacSHA256");
+    this.ttlMs = ttlMs;
+  }
+
+  /** The tokens of this gateway: with the configured key, or the cluster's shared one (drawn by the first gateway). */
+  static Future<ResumeTokens> start(Vertx vertx, GatewayOptions options) {
+    if (options.resumeSecret() != null) {
+      return Future.succeededFuture(new ResumeTokens(options.resumeSecret().getBytes(StandardCharsets.UTF_8),
+        options.resumeTokenTtlMs()));
+    }
+    byte[] mine = new byte[32];
+    new SecureRandom().nextBytes(mine);
+    String drawn = B64.encodeToString(mine);
+    return vertx.sharedData().<String, String>getAsyncMap(MAP)
+      .compose(map -> map.putIfAbsent(KEY, drawn))
+      .map(previous -> new ResumeTokens(B64D.decode(previous != null ? previous : drawn), options.resumeTokenTtlMs()));
+  }
+
+  /** A token for the session as it is now, valid for {@code resume.tokenTtlMs}. */
+  String issue(GatewaySession session, long nowMs) {
+    JsonObject groups = new JsonObject();
+    String prefix = session.service + "/";
+    session.groups.forEach((group, meta) -> {
+      if (group.startsWith(prefix)) {
+        groups.put(group.substring(prefix.length()), meta);
+      }
+    });
+    JsonObject claim = new JsonObject()
+      .put("sid", session.id)
+      .put("svc", session.service)
+      .put("inst", session.instance)
+      .put("exp", nowMs + ttlMs)
+      .put("attrs", session.attributes == null ? new JsonObject() : session.attributes)
+      .put("groups", groups);
+    String body = B64.encodeToString(claim.toBuffer().getBytes());
+    return body + "." + B64.encodeToString(sign(body));
+  }
+
+  /** Checks a token shown for {@code service} at {@code nowMs} (ms since the epoch). */
+  Claim verify(String token, String service, long nowMs) {
+    int dot = token == null ? -1 : token.indexOf('.');
+    if (dot <= 0) {
+      return Claim.refused("malformed token");
+    }
+    String body = token.substring(0, dot);
+    byte[] mac;
+    JsonObject claim;
+    try {
+      mac = B64D.decode(token.substring(dot + 1));
+      if (!MessageDigest.isEqual(mac, sign(body))) {
+        return Claim.refused("token not signed by this cluster");
+      }
+      claim = new JsonObject(Buffer.buffer(B64D.decode(body)));
+    } catch (IllegalArgumentException | DecodeException e) {
+      return Claim.refused("malformed token");
+    }
+    if (claim.getLong("exp", 0L) < nowMs) {
+      return Claim.refused("token expired");
+    }
+    if (!service.equals(claim.getString("svc"))) {
+      return Claim.refused("token of another service");
+    }
+    Object attrs = claim.getValue("attrs");
+    Object groups = claim.getValue("groups");
+    return new Claim(claim.getString("sid"), service, claim.getString("inst"),
+      attrs instanceof JsonObject ? (JsonObject) attrs : new JsonObject(),
+      groups instanceof JsonObject ? (JsonObject) groups : new JsonObject(), null);
+  }
+
+  private byte[] sign(String body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(key);
+      return mac.doFinal(body.getBytes(StandardCharsets.US_ASCII));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 unavailable", e);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package io.switchboard;
+
+import static io.switchboard.testing.Await.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.testing.PresenceService;
+import io.switchboard.testing.WsClient;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@code switchboard.v1} client protocol at one gateway (docs/protocol.md#resume): hello and
+ * welcome, numbered messages and their acks, tokens, and a resume that restores the session's
+ * id, attributes and groups, or says why it could not.
+ */
+@DisplayName("A switchboard.v1 client")
+class ResumeTest {
+
+  private static Vertx vertx;
+  private static int port;
+
+  @BeforeAll
+  static void deploy() throws Exception {
+    vertx = Vertx.vertx();
+    GatewayVerticle gateway = new GatewayVerticle();
+    JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", 0)
+      .put("routes", new JsonObject().put("/presence", "presence"));
+    await(vertx.deployVerticle(new PresenceService())
+      .compose(id -> vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(conf))));
+    port = gateway.actualPort();
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    await(vertx.close());
+  }
+
+  @Test
+  @DisplayName("says hello, is welcomed with its session and a token, and has its numbered messages acked and answered")
+  void helloAndAcks() {
+    try (V1 c = V1.connect("a")) {
+      JsonObject welcome = c.hello();
+      assertTrue(welcome.getString("session").contains("."), welcome.encode());
+      assertFalse(welcome.getString("token").isEmpty());
+      c.msg(1, "state");
+      c.msg(2, "state");
+      JsonObject state = c.data();
+      assertEquals(welcome.getString("session"), state.getString("id"), "the service sees the session the client was told");
+      c.data();
+      assertEquals(2, c.lastAck, "both numbered messages were acked");
+    }
+  }
+
+  @Test
+  @DisplayName("is closed 1008 when its first frame is not hello or resume, or a frame is not the protocol's")
+  void violations() {
+    try (V1 c = V1.connect("b")) {
+      c.ws.send(new JsonObject().put("type", "msg").put("seq", 1).put("data", "x"));
+      assertEquals(1008, c.ws.awaitClose());
+      assertTrue(c.ws.closeReason().contains("hello or resume"), c.ws.closeReason());
+    }
+    try (V1 c = V1.connect("c")) {
+      c.hello();
+      c.ws.send("not json");
+      assertEquals(1008, c.ws.awaitClose());
+    }
+    try (V1 c = V1.connect("d")) {
+      c.hello();
+      c.ws.send(new JsonObject().put("type", "msg").put("seq", 0).put("data", "x"));
+      assertEquals(1008, c.ws.awaitClose());
+      assertTrue(c.ws.closeReason().contains("seq"), c.ws.closeReason());
+    }
+  }
+
+  @Test
+  @DisplayName("resumes its session on a new connection: same id, attributes and groups; what it sends again is taken once")
+  void resumeRestores() {
+    String sid;
+    String token;
+    try (V1 c = V1.connect("e")) {
+      sid = c.hello().getString("session");
+      c.msg(1, "join:room:{\"name\":\"eve\"}");
+      c.data();
+      c.msg(2, "attr:name:\"eve\"");
+      c.data();
+      token = c.awaitTokenAfter(2);
+    }
+    try (V1 c = V1.connect("e2")) {
+      JsonObject resumed = c.resume(token, new JsonObject());
+      assertEquals(sid, resumed.getString("session"));
+      assertTrue(resumed.getBoolean("restored"), resumed.encode());
+      assertTrue(resumed.getBoolean("recovered"), resumed.encode());
+      c.msg(3, "state");
+      JsonObject state = c.data();
+      assertEquals(sid, state.getString("id"));
+      assertTrue(state.getBoolean("rebind"), "the service sees a resumed session as a rebind");
+      assertEquals("eve", state.getJsonObject("attributes").getString("name"));
+      assertEquals(new JsonArray().add("room"), state.getJsonArray("groups"));
+    }
+  }
+
+  @Test
+  @DisplayName("takes its session over from its previous connection that still looks open (closed 1001)")
+  void resumeSupersedes() {
+    V1 old = V1.connect("f");
+    String sid = old.hello().getString("session");
+    old.msg(1, "join:lobby");
+    old.data();
+    String token = old.awaitTokenAfter(1);
+    try (V1 c = V1.connect("f2")) {
+      JsonObject resumed = c.resume(token, new JsonObject());
+      assertEquals(sid, resumed.getString("session"));
+      assertTrue(resumed.getBoolean("restored"), resumed.encode());
+      assertEquals(1001, old.ws.awaitClose(), "the previous connection is closed");
+      c.msg(2, "state");
+      JsonObject state = c.data();
+      assertEquals(sid, state.getString("id"));
+      assertEquals(new JsonArray().add("lobby"), state.getJsonArray("groups"));
+    } finally {
+      old.close();
+    }
+  }
+
+  @Test
+  @DisplayName("with a token that is not the cluster's gets a new session, told it was not restored and why")
+  void badToken() {
+    try (V1 c = V1.connect("g")) {
+      String real = c.hello().getString("token");
+      String forged = real.substring(0, real.indexOf('.')) + ".AAAA";
+      try (V1 d = V1.connect("g2")) {
+        JsonObject resumed = d.resume(forged, new JsonObject());
+        assertFalse(resumed.getBoolean("restored"), resumed.encode());
+        assertFalse(resumed.getBoolean("recovered"), resumed.encode());
+        assertTrue(resumed.getString("reason").contains("not signed"), resumed.encode());
+        d.msg(1, "state");
+        assertNotEquals(c.session, d.data().getString("id"), "a new session");
+      }
+    }
+  }
+
+  /** A switchboard.v1 client over the test WebSocket client. */
+  private static final class V1 implements AutoCloseable {
+    final WsClient ws;
+    long lastAck;
+    String token;
+    String session;
+
+    private V1(WsClient ws) {
+      this.ws = ws;
+    }
+
+    static V1 connect(String name) {
+      return new V1(WsClient.connect(vertx, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/presence").addSubProtocol("switchboard.v1"), name));
+    }
+
+    JsonObject hello() {
+      ws.send(new JsonObject().put("type", "hello"));
+      JsonObject welcome = next("welcome");
+      session = welcome.getString("session");
+      token = welcome.getString("token");
+      return welcome;
+    }
+
+    JsonObject resume(String token, JsonObject positions) {
+      ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", positions));
+      JsonObject resumed = next("resumed");
+      this.token = resumed.getString("token");
+      return resumed;
+    }
+
+    void msg(long seq, String data) {
+      ws.send(new JsonObject().put("type", "msg").put("seq", seq).put("data", data));
+    }
+
+    /** The data of the next msg frame, as JSON. */
+    JsonObject data() {
+      return new JsonObject(next("msg").getString("data"));
+    }
+
+    /** The token of a token frame that comes once message {@code seq} was acked. */
+    String awaitTokenAfter(long seq) {
+      JsonObject frame = next("token");
+      assertTrue(lastAck >= seq || lastAck == 0, "acks come in order");
+      return frame.getString("token");
+    }
+
+    /** The next frame of that type; acks and tokens met on the way are noted. */
+    JsonObject next(String type) {
+      for (int i = 0; i < 100; i++) {
+        JsonObject frame = ws.nextJson();
+        String got = frame.getString("type");
+        if ("ack".equals(got)) {
+          assertTrue(frame.getLong("seq") > lastAck, "acks only grow: " + frame.encode());
+          lastAck = frame.getLong("seq");
+        } else if ("token".equals(got)) {
+          token = frame.getString("token");
+        }
+        if (type.equals(got)) {
+          return frame;
+        }
+        if (!"ack".equals(got) && !"token".equals(got)) {
+          fail(ws + ": expected a " + type + " frame, got " + frame.encode());
+        }
+      }
+      throw new AssertionError("no " + type + " frame");
+    }
+
+    @Override
+    public void close() {
+      ws.close();
+    }
+  }
+}
