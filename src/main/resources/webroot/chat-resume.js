@@ -82,7 +82,11 @@
           view.leftRoom();
         }
         reloadOffer(true);
-        view.status('recovery failed: ' + ev.reason + (ev.unsent.length ? ' (' + ev.unsent.length + ' not sent)' : '') + ': reload', 'down');
+        view.status('recovery failed: ' + ev.reason + ': reload', 'down');
+        view.info(ev.restored
+          ? 'Messages posted while you were away may be missing (' + ev.reason + '). Reload to start afresh.'
+          : 'You were away too long: this is a new session (' + ev.reason + ')'
+            + (ev.unsent.length ? '; ' + ev.unsent.length + ' of your messages were not sent' : '') + '. Reload to start afresh.');
         break;
       case 'error':
         if (window.console) console.warn('switchboard:', ev.message);
