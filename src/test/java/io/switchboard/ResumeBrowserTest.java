@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -61,6 +62,7 @@ class ResumeBrowserTest {
   private static final List<AutoCloseable> pages = new ArrayList<>();
   private static ChatPage ann;
   private static ChatPage bob;
+  private static ChatPage cy;
   /** Why this build cannot run the tests (a part of issue 13 not built yet), or null. */
   private static String missing;
 
@@ -229,7 +231,7 @@ class ResumeBrowserTest {
   @DisplayName("a page that missed more than its room's history keeps says \"recovery failed\" and offers a reload")
   void historyTooShort() throws IOException {
     gateway1 = launchGateway("resume-gateway-1-again", port1);
-    ChatPage cy = page("cy (page on gateway 1, may move to gateway 2)",
+    cy = page("cy (page on gateway 1, may move to gateway 2)",
       "http://127.0.0.1:" + port1 + "/?gateways=127.0.0.1:" + port1 + ",127.0.0.1:" + port2);
     cy.awaitStatus("connected", ChatPage.WAIT);
     cy.setName("cy");
@@ -276,5 +278,27 @@ class ResumeBrowserTest {
     ann.say("hello dee");
     dee.awaitMessage("ann", "hello dee");
     assertEquals(List.of("plain hello"), ann.messagesFrom("dee"));
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("after its gateway restarts, a page comes back by itself, in its room, and what its user typed meanwhile is delivered once")
+  void gatewayRestart() throws IOException {
+    // bob and cy chat in the short room, both on gateway 2 by now
+    gateway2.close(); // SIGTERM: every socket gets 1001, the JVM exits
+    bob.awaitStatus("reconnecting", ChatPage.WAIT);
+    bob.say("typed during the restart");
+    gateway2 = launchGateway("resume-gateway-2-restarted", port2);
+
+    bob.awaitStatus("recovered", RECONNECT);
+    cy.awaitStatus("recovered", RECONNECT);
+    assertFalse(cy.shows("reload"), "no reload offered once recovered");
+    cy.awaitMessage("bob", "typed during the restart");
+    bob.say("and after");
+    cy.awaitMessage("bob", "and after");
+    List<String> shown = cy.messagesFrom("bob");
+    assertEquals(List.of("typed during the restart", "and after"), shown.subList(shown.size() - 2, shown.size()));
+    assertEquals(1, shown.stream().filter("typed during the restart"::equals).count(), "delivered once: " + shown);
+    bob.screenshot("resume-bob-after-restart.png");
   }
 }
