@@ -142,6 +142,11 @@ public final class ChatPage implements AutoCloseable {
       Map.of("offline", offline, "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
   }
 
+  /** Runs a script in the page (Selenium's executeScript); returns its result. */
+  public Object script(String js, Object... args) {
+    return browser.driver().executeScript(js, args);
+  }
+
   /** Saves a screenshot under {@code target/it-logs/}; returns its path. */
   public Path screenshot(String file) {
     try {
