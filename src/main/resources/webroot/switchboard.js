@@ -25,7 +25,8 @@
     minDelayMs: 250,          // first reconnect delay; doubles per failed attempt
     maxDelayMs: 10000,        // longest reconnect delay
     jitter: 0.5,              // each delay is multiplied by a random factor in [1 - jitter, 1 + jitter]
-    attemptTimeoutMs: 10000,  // an attempt that got no welcome/resumed within this is given up
+    attemptTimeoutMs: 20000,  // an attempt that got no welcome/resumed within this is given up (a gateway
+                              // answers a resume within 2 x its limits.openTimeoutMs, 10 s by default)
     maxQueue: 1000,           // messages sent and not acknowledged yet, at most
     maxQueueBytes: 4194304,   // their UTF-8 bytes, at most
     storageKey: null,         // set: token, positions, seq and queue kept in sessionStorage (a reload resumes)

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -63,7 +64,7 @@ class SwitchboardJsTest {
   private static final BlockingQueue<Conn> conns = new LinkedBlockingQueue<>();
 
   /** One WebSocket the page opened, seen from the scripted gateway. */
-  private record Conn(ServerWebSocket ws, BlockingQueue<Object> frames) {
+  private record Conn(ServerWebSocket ws, BlockingQueue<Object> frames, CompletableFuture<Short> closed) {
 
     /** The next text frame the client sent, as JSON (fails after 10 s). */
     JsonObject next() {
@@ -101,10 +102,11 @@ class SwitchboardJsTest {
     }
     server = vertx.createHttpServer(new HttpServerOptions().setWebSocketSubProtocols(List.of("switchboard.v1")))
       .webSocketHandler(ws -> {
-        BlockingQueue<Object> frames = new LinkedBlockingQueue<>();
-        ws.textMessageHandler(frames::add);
-        ws.binaryMessageHandler(b -> frames.add(b.getBytes()));
-        conns.add(new Conn(ws, frames));
+        Conn conn = new Conn(ws, new LinkedBlockingQueue<>(), new CompletableFuture<>());
+        ws.textMessageHandler(conn.frames()::add);
+        ws.binaryMessageHandler(b -> conn.frames().add(b.getBytes()));
+        ws.closeHandler(v -> conn.closed().complete(ws.closeStatusCode()));
+        conns.add(conn);
       })
       .requestHandler(req -> {
         boolean js = req.path().equals("/switchboard.js");
@@ -261,6 +263,16 @@ class SwitchboardJsTest {
     startClient(List.of(nobody, url()), FAST);
     welcomed("s1", "t1");
     assertEquals(url(), js("return sb.url"));
+  }
+
+  @Test
+  @DisplayName("an attempt without an answer within attemptTimeoutMs is given up (closed 4000) and the next one made")
+  void silentGatewayGivenUp() throws Exception {
+    startClient(List.of(url()), Map.of("minDelayMs", 20, "maxDelayMs", 100, "attemptTimeoutMs", 500));
+    Conn silent = nextConn();
+    assertEquals(new JsonObject().put("type", "hello"), silent.next());
+    welcomed("s1", "t1");
+    assertEquals((short) 4000, silent.closed().get(10, TimeUnit.SECONDS));
   }
 
   @Test
