@@ -93,6 +93,8 @@
     send(data) {
       if (this.state === 'closed') return false;
       if (typeof data !== 'string') {
+        const binary = data instanceof ArrayBuffer || ArrayBuffer.isView(data) || (typeof Blob !== 'undefined' && data instanceof Blob);
+        if (!binary) throw new TypeError('Switchboard.send takes a string, an ArrayBuffer, a typed array or a Blob');
         if (this.state !== 'open') return false;
         this._ws.send(data);
         return true;
@@ -155,20 +157,18 @@
       } catch (e) {
         // a malformed URL: as a failed attempt, so that the next URL gets its turn
         this._emit({ type: 'error', message: 'cannot open ' + this.url + ': ' + e.message });
-        this._dropped(null, 1006, String(e.message), false);
+        this._dropped(null, 1006, String(e.message));
         return;
       }
       ws.binaryType = 'arraybuffer';
       this._ws = ws;
-      let opened = false;
       this._timer = setTimeout(() => {
-        this._dropped(ws, 1006, 'no answer within ' + this.options.attemptTimeoutMs + ' ms', opened);
+        this._dropped(ws, 1006, 'no answer within ' + this.options.attemptTimeoutMs + ' ms');
       }, this.options.attemptTimeoutMs);
       ws.onopen = () => {
-        opened = true;
         if (ws.protocol !== PROTOCOL) {
           // a gateway that does not speak switchboard.v1 would take our JSON for the service's data
-          this._dropped(ws, 1006, 'the gateway did not accept ' + PROTOCOL, true);
+          this._dropped(ws, 1006, 'the gateway did not accept ' + PROTOCOL);
           return;
         }
         if (this.token !== null) {
@@ -180,7 +180,7 @@
         }
       };
       ws.onmessage = (e) => this._frame(e.data);
-      ws.onclose = (e) => this._dropped(ws, e.code, e.reason, opened);
+      ws.onclose = (e) => this._dropped(ws, e.code, e.reason);
       ws.onerror = () => { /* onclose follows with the code */ };
     }
 
@@ -194,7 +194,7 @@
     }
 
     /** The socket `ws` is gone (or given up): reconnect unless the close says not to. */
-    _dropped(ws, code, reason, opened) {
+    _dropped(ws, code, reason) {
       if (ws !== this._ws || this.state === 'closed') return;
       clearTimeout(this._timer);
       this._timer = null;

@@ -345,7 +345,7 @@ class SwitchboardJsTest {
   }
 
   @Test
-  @DisplayName("binary frames pass through raw both ways, not numbered; refused while not connected")
+  @DisplayName("binary frames pass through raw both ways, not numbered; refused while not connected; anything else is a TypeError")
   void binary() {
     startClient(List.of(url()), FAST);
     assertEquals(false, js("return sb.send(new Uint8Array([9]).buffer)"), "binary before welcome");
@@ -357,6 +357,7 @@ class SwitchboardJsTest {
     assertEquals(true, js("return sb.send(new Uint8Array([4, 5]).buffer)"));
     assertEquals(List.of((byte) 4, (byte) 5), toList((byte[]) c.nextFrame()));
     assertEquals(0L, js("return sb.pending"), "binary is not queued");
+    assertEquals("TypeError", js("try { sb.send(5); return 'taken'; } catch (e) { return e.name; }"), "neither text nor binary");
   }
 
   @Test
