@@ -255,6 +255,29 @@ class PresenceTest {
     return service.instanceAddress();
   }
 
+  @Test
+  @DisplayName("answers a flood of syncs from one instance with at most one snapshot per 500 ms, and one after the flood")
+  void syncFlood() throws Exception {
+    java.util.concurrent.CompletableFuture<String> gateway = new java.util.concurrent.CompletableFuture<>();
+    await(vertx.eventBus().consumer(Addresses.presence("presence"), m -> gateway.complete(((JsonObject) m.body()).getString("gw")))
+      .completion());
+    ask(connect(), "join:room");
+    String node = gateway.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    String instance = Addresses.serviceInstance("presence", "flood");
+    AtomicInteger snapshots = new AtomicInteger();
+    await(vertx.eventBus().consumer(instance, m -> snapshots.incrementAndGet()).completion());
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 500; i++) {
+      vertx.eventBus().send(node, null, new io.vertx.core.eventbus.DeliveryOptions()
+        .addHeader(io.switchboard.protocol.Headers.OP, io.switchboard.protocol.Op.SYNC.wire())
+        .addHeader(io.switchboard.protocol.Headers.SERVICE, "presence").addHeader(io.switchboard.protocol.Headers.INSTANCE, instance));
+    }
+    Await.until("the first snapshot and the one owed after the flood", 10_000, snapshots::get, n -> n >= 2);
+    Thread.sleep(1500); // a quiet window: nothing more may come
+    long windows = (System.nanoTime() - t0) / 500_000_000L + 1;
+    assertTrue(snapshots.get() <= windows + 1, snapshots.get() + " snapshots for 500 syncs in " + windows + " windows of 500 ms");
+  }
+
   private WsClient connect() {
     WsClient c = WsClient.connect(vertx, port, "/p", "client" + clients.size());
     clients.add(c);

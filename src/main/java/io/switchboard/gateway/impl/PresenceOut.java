@@ -31,6 +31,14 @@ final class PresenceOut implements SessionRegistry.Listener {
   static final int MAX_ENTRIES = 4096;
   /** How often each service's last change number is restated (a replica that missed one then asks for a snapshot). */
   static final long BEACON_MS = 2000;
+  /**
+   * An instance gets at most one snapshot per this many ms: a sync inside the window is answered
+   * once at its end (a snapshot of a big group is the node's largest presence cost, and any bridge
+   * client may ask).
+   */
+  static final long SYNC_INTERVAL_MS = 500;
+  /** Instances whose last snapshot is remembered for {@link #SYNC_INTERVAL_MS}; past this, syncs are refused with a log line. */
+  static final int MAX_SYNCING = 4096;
 
   private final Vertx vertx;
   private final Context context;
@@ -41,6 +49,10 @@ final class PresenceOut implements SessionRegistry.Listener {
   private final Map<String, JsonArray> pending = new LinkedHashMap<>();
   private boolean scheduled;
   private long beaconTimer = -1;
+  /** Instance to when its last snapshot left (ms of System.nanoTime), within the last SYNC_INTERVAL_MS or so. */
+  private final Map<String, Long> lastSnapshot = new HashMap<>();
+  /** Instances owed a snapshot at the end of their window, with their service. */
+  private final Map<String, String> deferred = new HashMap<>();
 
   PresenceOut(Vertx vertx, Context context, String gateway, SessionRegistry registry) {
     this.vertx = vertx;
@@ -80,6 +92,32 @@ final class PresenceOut implements SessionRegistry.Listener {
       LOG.log(System.Logger.Level.WARNING, "Ignoring a sync for service " + service + " to " + instance);
       return;
     }
+    long now = System.nanoTime() / 1_000_000;
+    Long last = lastSnapshot.get(instance);
+    if (last != null && now - last < SYNC_INTERVAL_MS) {
+      if (deferred.put(instance, service) == null) {
+        vertx.setTimer(Math.max(1, last + SYNC_INTERVAL_MS - now), id -> {
+          String owed = deferred.remove(instance);
+          if (owed != null) {
+            snapshot(owed, instance, System.nanoTime() / 1_000_000);
+          }
+        });
+      }
+      return;
+    }
+    if (last == null && lastSnapshot.size() >= MAX_SYNCING) {
+      lastSnapshot.values().removeIf(at -> now - at >= SYNC_INTERVAL_MS);
+      if (lastSnapshot.size() >= MAX_SYNCING) {
+        LOG.log(System.Logger.Level.WARNING, "Refusing a sync from " + instance + ": " + MAX_SYNCING
+          + " instances asked for snapshots in the last " + SYNC_INTERVAL_MS + " ms");
+        return;
+      }
+    }
+    snapshot(service, instance, now);
+  }
+
+  private void snapshot(String service, String instance, long now) {
+    lastSnapshot.put(instance, now);
     flush();
     vertx.eventBus().send(instance, PresenceWire.snapshot(gateway, seq.getOrDefault(service, 0L), registry.snapshot(service)),
       new DeliveryOptions().addHeader(Headers.OP, Op.PRESENCE.wire()));
@@ -112,6 +150,8 @@ final class PresenceOut implements SessionRegistry.Listener {
   }
 
   private void beacon() {
+    long now = System.nanoTime() / 1_000_000;
+    lastSnapshot.values().removeIf(at -> now - at >= SYNC_INTERVAL_MS);
     flush();
     seq.forEach((service, n) -> vertx.eventBus().publish(Addresses.presence(service), PresenceWire.beacon(gateway, n),
       new DeliveryOptions().addHeader(Headers.OP, Op.PRESENCE.wire())));
