@@ -112,12 +112,22 @@ class ResumeBrowserTest {
 
   /** Why the gateway cannot run this test: it does not accept the subprotocol {@code switchboard.v1} on /chat. */
   private static String resumeProtocolMissing() {
-    RawWebSocket answer = Await.until("/chat routed at gateway 1", 30_000,
-      () -> RawWebSocket.handshake(port1, RawWebSocket.head("GET", "/chat", "Sec-WebSocket-Protocol: switchboard.v1")),
-      ws -> ws.status == 101);
+    RawWebSocket answer = awaitChatRouted(port1);
     String chosen = answer.headers.get("sec-websocket-protocol");
     return "switchboard.v1".equals(chosen) ? null
       : "the gateway does not speak switchboard.v1 yet (issue 13): it answered Sec-WebSocket-Protocol " + chosen;
+  }
+
+  /** Waits until the gateway on this port routes /chat (it learns the service from the cluster); returns its answer. */
+  private static RawWebSocket awaitChatRouted(int port) {
+    return Await.until("/chat routed at port " + port, 30_000,
+      () -> RawWebSocket.handshake(port, RawWebSocket.head("GET", "/chat", "Sec-WebSocket-Protocol: switchboard.v1")),
+      ws -> ws.status == 101);
+  }
+
+  /** The gateway URL a page's client is on. */
+  private static String gatewayOf(ChatPage page) {
+    return String.valueOf(page.script("return window.chatClient.url"));
   }
 
   /** Each test: skipped, saying why, on a build without the other parts of issue 13. */
@@ -186,6 +196,7 @@ class ResumeBrowserTest {
     ann.say("hi bob");
     bob.awaitMessage("ann", "hi bob");
 
+    assertEquals("ws://127.0.0.1:" + port1 + "/chat", gatewayOf(ann), "ann on gateway 1");
     ann.offline(true);
     gateway1.kill();
     ann.awaitStatus("reconnecting", ChatPage.WAIT);
@@ -207,6 +218,7 @@ class ResumeBrowserTest {
       + "sb.onEvent = (e) => { (window.eventTimes = window.eventTimes || []).push([e.type, performance.now()]); shown(e); };");
     ann.offline(false);
     ann.awaitStatus("recovered", RECONNECT);
+    assertEquals("ws://127.0.0.1:" + port2 + "/chat", gatewayOf(ann), "ann on gateway 2");
     System.out.println("ResumeBrowserTest: ann's resume through gateway 2 took " + ann.script(
       "const t = window.eventTimes, done = t.findLast((e) => e[0] === 'recovered'),"
         + " start = t.findLast((e) => e[0] === 'recovering' && e[1] <= done[1]); return Math.round(done[1] - start[1]);")
@@ -238,6 +250,7 @@ class ResumeBrowserTest {
   @DisplayName("a page that missed more than its room's history keeps says \"recovery failed\" and offers a reload")
   void historyTooShort() throws IOException {
     gateway1 = launchGateway("resume-gateway-1-again", port1);
+    awaitChatRouted(port1);
     cy = page("cy (page on gateway 1, may move to gateway 2)",
       "http://127.0.0.1:" + port1 + "/?gateways=127.0.0.1:" + port1 + ",127.0.0.1:" + port2);
     cy.awaitStatus("connected", ChatPage.WAIT);
@@ -248,6 +261,7 @@ class ResumeBrowserTest {
     bob.say("before");
     cy.awaitMessage("bob", "before");
 
+    assertEquals("ws://127.0.0.1:" + port1 + "/chat", gatewayOf(cy), "cy on gateway 1");
     cy.offline(true);
     gateway1.kill();
     cy.awaitStatus("reconnecting", ChatPage.WAIT);
