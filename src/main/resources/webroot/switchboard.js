@@ -391,6 +391,6 @@
 
   Switchboard.PROTOCOL = PROTOCOL;
   Switchboard.DEFAULTS = DEFAULTS;
+  if (root) root.Switchboard = Switchboard;
   if (typeof module !== 'undefined' && module.exports) module.exports = Switchboard;
-  else root.Switchboard = Switchboard;
 })(typeof window !== 'undefined' ? window : this);
