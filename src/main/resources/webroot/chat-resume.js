@@ -18,7 +18,10 @@
   }
 
   function send(msg) {
-    if (!sb.send(JSON.stringify(msg))) view.info('not sent: the outgoing queue is full; wait for the connection');
+    if (!sb.send(JSON.stringify(msg))) {
+      view.info(sb.state === 'closed' ? 'not sent: the connection is closed for good; reload the page'
+        : 'not sent: ' + sb.pending + ' messages wait to be sent already; wait for the connection');
+    }
   }
 
   const view = ChatView({
