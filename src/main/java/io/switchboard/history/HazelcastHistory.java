@@ -7,7 +7,6 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.partition.PartitionAwareKey;
 import com.hazelcast.partition.strategy.StringPartitioningStrategy;
 import com.hazelcast.ringbuffer.OverflowPolicy;
-import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import com.hazelcast.ringbuffer.StaleSequenceException;
 import io.vertx.core.Future;

@@ -102,11 +102,6 @@ abstract class OrderedHistory implements GroupHistory {
     return best;
   }
 
-  /** Whether a qualified group matches a pattern declared here. */
-  public final boolean keeps(String group) {
-    return policyFor(group) != null;
-  }
-
   @Override
   public final Future<Appended> append(String group, List<Object> bodies) {
     ContextInternal ctx = context();

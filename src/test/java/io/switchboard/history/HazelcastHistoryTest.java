@@ -79,6 +79,38 @@ class HazelcastHistoryTest extends HistorySemantics {
   }
 
   @Test
+  @DisplayName("10 000 appends made at once from one event loop are all stored, in order, and read back 1 000 at a time "
+    + "(times printed, not asserted)")
+  void manyAppends() throws Exception {
+    String svc = service();
+    await(writer().declare(svc, "room:*", new HistoryPolicy(20_000, 0)));
+    String group = svc + "/room:many";
+    int n = 10_000;
+    long start = System.nanoTime();
+    io.vertx.core.Promise<List<Appended>> done = io.vertx.core.Promise.promise();
+    a.getOrCreateContext().runOnContext(v -> {
+      List<io.vertx.core.Future<Appended>> all = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        all.add(writer().append(group, List.of("m" + i)));
+      }
+      io.vertx.core.Future.all(all).map(cf -> all.stream().map(io.vertx.core.Future::result).toList()).onComplete(done);
+    });
+    List<Appended> appended = await(done.future());
+    long appendedAt = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      assertEquals(i, appended.get(i).position(), "append " + i);
+    }
+    List<Replay.Entry> read = all(group, appended.get(0).epoch(), -1);
+    long readAt = System.nanoTime();
+    assertEquals(n, read.size());
+    for (int i = 0; i < n; i++) {
+      assertEquals("m" + i, read.get(i).body());
+    }
+    System.out.printf("Hazelcast history, 2 members in one JVM: %d appends in %d ms; read back in %d ms (300 per call)%n",
+      n, TimeUnit.NANOSECONDS.toMillis(appendedAt - start), TimeUnit.NANOSECONDS.toMillis(readAt - appendedAt));
+  }
+
+  @Test
   @DisplayName("the member holding a group's ring buffer dies (no goodbye): the survivor reads the same history, "
     + "in the same epoch, and appends go on from the next position")
   void survivesAMemberLoss() throws Exception {
