@@ -37,11 +37,13 @@ class ResumeTest {
     vertx = Vertx.vertx();
     GatewayVerticle gateway = new GatewayVerticle();
     JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", 0)
-      .put("routes", new JsonObject().put("/presence", "presence").put("/room", "room"));
+      .put("routes", new JsonObject().put("/presence", "presence").put("/room", "room").put("/chat", "chat"));
     JsonObject room = new JsonObject().put("name", "room")
       .put("history", new JsonObject().put("room", new JsonObject().put("size", 5).put("ttlSeconds", 0)));
     await(vertx.deployVerticle(new PresenceService())
       .compose(id -> vertx.deployVerticle(new RoomService(), new DeploymentOptions().setConfig(room)))
+      .compose(id -> vertx.deployVerticle(new io.switchboard.demo.ChatService(), new DeploymentOptions().setConfig(
+        new JsonObject().put("history", new JsonObject().put("room:*", new JsonObject().put("size", 100))))))
       .compose(id -> vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(conf))));
     port = gateway.actualPort();
   }
@@ -230,6 +232,41 @@ class ResumeTest {
     }
   }
 
+  @Test
+  @DisplayName("in the demo chat: a user whose connection ended is heard to log off, and to come back when it resumes, in its room")
+  void chatResume() {
+    try (WsClient bob = WsClient.connect(vertx, port, "/chat", "bob")) {
+      bob.nextJson();
+      bob.nextJson();
+      bob.send("{\"type\":\"name\",\"name\":\"bob\"}");
+      bob.send("{\"type\":\"create\",\"chatroom\":\"r-lobby\"}");
+      bob.send("{\"type\":\"join\",\"chatroom\":\"r-lobby\"}");
+      V1 ada = V1.connect("/chat", "ada");
+      ada.hello();
+      ada.msg(1, "{\"type\":\"name\",\"name\":\"ada\"}");
+      ada.msg(2, "{\"type\":\"join\",\"chatroom\":\"r-lobby\"}");
+      Await.until("ada in the lobby, as bob hears", 10_000, () -> bob.nextJson().encode(), e -> e.contains("\"newuser\"") && e.contains("ada"));
+      String token = ada.awaitToken();
+      while (!claim(token).getJsonObject("groups").containsKey("room:r-lobby")) {
+        token = ada.awaitToken(); // the token once the join took effect
+      }
+      ada.close();
+      Await.until("ada logged off, as bob hears", 10_000, () -> bob.nextJson().encode(), e -> e.contains("\"logoff\"") && e.contains("ada"));
+      try (V1 back = V1.connect("/chat", "ada2")) {
+        assertTrue(back.resume(token, new JsonObject()).getBoolean("restored"));
+        Await.until("ada back, as bob hears", 10_000, () -> bob.nextJson().encode(), e -> e.contains("\"newuser\"") && e.contains("ada"));
+        bob.send("{\"type\":\"message\",\"message\":\"welcome back\"}");
+        Await.until("bob's message reaches ada in the lobby", 10_000, () -> back.next("msg").getString("data"),
+          d -> d.contains("welcome back"));
+      }
+    }
+  }
+
+  /** What a resume token carries (its signed JSON part; the client has no use for it, a test does). */
+  private static JsonObject claim(String token) {
+    return new JsonObject(io.vertx.core.buffer.Buffer.buffer(java.util.Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.')))));
+  }
+
   /** One group with a history of 5: {@code join} joins it; {@code say X} publishes X there and answers {@code said <position>}. */
   public static class RoomService extends io.switchboard.service.ServiceVerticle {
     @Override
@@ -254,6 +291,8 @@ class ResumeTest {
     long lastAck;
     String token;
     String session;
+    /** Pushes that came while another frame was awaited (e.g. before the welcome). */
+    final java.util.ArrayDeque<JsonObject> early = new java.util.ArrayDeque<>();
 
     private V1(WsClient ws) {
       this.ws = ws;
@@ -275,7 +314,16 @@ class ResumeTest {
 
     JsonObject hello() {
       ws.send(new JsonObject().put("type", "hello"));
-      JsonObject welcome = next("welcome");
+      JsonObject welcome;
+      while (true) { // pushes the service made while it opened the session may come first
+        JsonObject frame = ws.nextJson();
+        if ("welcome".equals(frame.getString("type"))) {
+          welcome = frame;
+          break;
+        }
+        assertEquals("msg", frame.getString("type"), frame.encode());
+        early.add(frame);
+      }
       session = welcome.getString("session");
       token = welcome.getString("token");
       return welcome;
@@ -304,8 +352,11 @@ class ResumeTest {
       return frame.getString("token");
     }
 
-    /** The next frame of that type; acks and tokens met on the way are noted. */
+    /** The next frame of that type; acks and tokens met on the way are noted, msg frames kept for later. */
     JsonObject next(String type) {
+      if (type.equals("msg") && !early.isEmpty()) {
+        return early.poll();
+      }
       for (int i = 0; i < 100; i++) {
         JsonObject frame = ws.nextJson();
         String got = frame.getString("type");
@@ -318,7 +369,9 @@ class ResumeTest {
         if (type.equals(got)) {
           return frame;
         }
-        if (!"ack".equals(got) && !"token".equals(got)) {
+        if ("msg".equals(got)) {
+          early.add(frame); // kept for a later next("msg"), in order
+        } else if (!"ack".equals(got) && !"token".equals(got)) {
           fail(ws + ": expected a " + type + " frame, got " + frame.encode());
         }
       }
