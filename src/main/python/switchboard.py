@@ -87,6 +87,8 @@ H_REASON = "sb.reason"
 H_GROUP = "sb.group"
 H_EXCEPT = "sb.except"
 H_REBIND = "sb.rebind"
+H_SEQ = "sb.seq"  # a client's number for a text message (switchboard.v1 clients): taken once per session
+H_RESUME = "sb.resume"  # on a rebind open: a client resumed the session
 H_TOKEN = "sb.token"  # checked and removed by the bridge (TcpBridgeOptions.TOKEN_HEADER)
 H_SERVICE = "sb.svc"
 
@@ -240,7 +242,10 @@ class Session:
         self.headers: Dict[str, str] = info.get("headers") or {}
         """The request headers the gateway forwards, by lower-case name."""
         self.rebound: bool = rebound
-        """Whether the gateway re-opened this session here after its instance went away."""
+        """Whether the gateway re-opened this session here after its instance went away, or a
+        client resumed it (a ``switchboard.v1`` client reconnected with its token): a resumed session
+        is a rebind too, with its attributes and groups."""
+        self._last_seq = 0  # the last client sequence number (sb.seq) taken
         held = info.get("groups")
         self._groups: Dict[str, dict] = {g: (m if isinstance(m, dict) else {}) for g, m in held.items()} \
             if isinstance(held, dict) else {}
@@ -757,6 +762,12 @@ class Service:
             return
         try:
             if op == OP_TEXT:
+                seq = _seq(headers.get(H_SEQ))
+                if seq:
+                    if seq <= session._last_seq:
+                        log.debug("switchboard: %s: dropped message %d of %s, taken already", self.name, seq, session.id)
+                        return
+                    session._last_seq = seq
                 await _call(self.on_message, session, body if isinstance(body, str) else "")
             elif op == OP_BINARY:
                 await _call(self.on_message, session, _from_base64url(body))
@@ -892,6 +903,14 @@ def _from_base64url(body: Any) -> bytes:
     """Vert.x encodes a Buffer in JSON as base64url without padding."""
     text = body if isinstance(body, str) else ""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _seq(raw: Optional[str]) -> int:
+    """A text's client sequence number (sb.seq); 0 when absent or not a positive integer."""
+    try:
+        return max(0, int(raw)) if raw is not None else 0
+    except ValueError:
+        return 0
 
 
 def _code(raw: Optional[str]) -> int:

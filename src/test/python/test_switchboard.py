@@ -390,6 +390,20 @@ class ServiceOverBridgeTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual({"name": "ada"}, dict(session.attributes))
         self.assertEqual(frozenset({"room", "all"}), session.groups)
 
+    async def test_a_numbered_message_taken_already_is_dropped(self):
+        conn = await self.registered()
+        conn.push(open_frame("gw1.5"))
+        await self.event()
+        for seq, text in ((1, "a"), (2, "b"), (2, "b again"), (1, "a again"), (None, "plain"), (3, "c")):
+            headers = {"sb.op": "text", "sb.sid": "gw1.5"}
+            if seq is not None:
+                headers["sb.seq"] = str(seq)
+            conn.push({"type": "message", "address": self.service.instance, "send": True, "headers": headers,
+                       "body": text})
+        got = [await self.event() for _ in range(4)]
+        self.assertEqual([("message", "a"), ("message", "b"), ("message", "plain"), ("message", "c")], got)
+        self.assertTrue(self.service.events.empty())
+
     async def until(self, condition):
         for _ in range(200):
             if condition():

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.switchboard.gateway.GatewayVerticle;
+import io.switchboard.testing.Await;
 import io.switchboard.testing.PresenceService;
 import io.switchboard.testing.WsClient;
 import io.vertx.core.DeploymentOptions;
@@ -36,8 +37,13 @@ class ResumeTest {
     vertx = Vertx.vertx();
     GatewayVerticle gateway = new GatewayVerticle();
     JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", 0)
-      .put("routes", new JsonObject().put("/presence", "presence"));
+      .put("routes", new JsonObject().put("/presence", "presence").put("/room", "room").put("/chat", "chat"));
+    JsonObject room = new JsonObject().put("name", "room")
+      .put("history", new JsonObject().put("room", new JsonObject().put("size", 5).put("ttlSeconds", 0)));
     await(vertx.deployVerticle(new PresenceService())
+      .compose(id -> vertx.deployVerticle(new RoomService(), new DeploymentOptions().setConfig(room)))
+      .compose(id -> vertx.deployVerticle(new io.switchboard.demo.ChatService(), new DeploymentOptions().setConfig(
+        new JsonObject().put("history", new JsonObject().put("room:*", new JsonObject().put("size", 100))))))
       .compose(id -> vertx.deployVerticle(gateway, new DeploymentOptions().setConfig(conf))));
     port = gateway.actualPort();
   }
@@ -150,25 +156,174 @@ class ResumeTest {
     }
   }
 
+  @Test
+  @DisplayName("gets exactly the group messages it missed, in order, then resumed, then newer ones, none twice; what it sends again is taken once")
+  void replaysMissed() {
+    try (V1 b = V1.connect("/room", "h-b")) {
+      b.hello();
+      V1 a = V1.connect("/room", "h-a");
+      a.hello();
+      a.msg(1, "join");
+      a.next("msg");
+      String token = a.awaitToken();
+      b.msg(1, "say m0");
+      JsonObject m0 = a.next("msg");
+      assertEquals("m0", m0.getString("data"));
+      assertEquals("room", m0.getString("group"));
+      a.close();
+      for (int i = 1; i <= 3; i++) {
+        b.msg(1 + i, "say m" + i);
+      }
+      long p3 = m0.getLong("position") + 3;
+      Await.until("m3 stored", 10_000, () -> b.next("msg").getString("data"), d -> d.equals("said " + p3));
+      try (V1 again = V1.connect("/room", "h-a2")) {
+        again.ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", new JsonObject()
+          .put("room", new JsonObject().put("epoch", m0.getString("epoch")).put("position", m0.getLong("position")))));
+        for (int i = 1; i <= 3; i++) {
+          JsonObject m = again.next("msg");
+          assertEquals("m" + i, m.getString("data"));
+          assertEquals(m0.getLong("position") + i, m.getLong("position"));
+        }
+        JsonObject resumed = again.next("resumed");
+        assertTrue(resumed.getBoolean("recovered"), resumed.encode());
+        assertEquals(3, resumed.getInteger("missed"));
+        again.msg(1, "join"); // sent again, as if its ack had been lost: taken once, so no second "joined"
+        again.next("ack");
+        b.msg(5, "say m4");
+        assertEquals("m4", again.next("msg").getString("data"));
+        again.ws.assertQuiet(500);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("is told recovery failed when the group's history no longer reaches back to it, or its epoch changed; the session lives on")
+  void recoveryFails() {
+    try (V1 b = V1.connect("/room", "f-b")) {
+      b.hello();
+      V1 a = V1.connect("/room", "f-a");
+      a.hello();
+      a.msg(1, "join");
+      a.next("msg");
+      String token = a.awaitToken();
+      b.msg(1, "say first");
+      JsonObject first = a.next("msg");
+      a.close();
+      for (int i = 0; i < 8; i++) {
+        b.msg(2 + i, "say later" + i); // the history keeps 5
+      }
+      Await.until("all stored", 10_000, () -> b.next("msg").getString("data"), d -> d.equals("said " + (first.getLong("position") + 8)));
+      try (V1 again = V1.connect("/room", "f-a2")) {
+        JsonObject resumed = again.resume(token, new JsonObject().put("room", new JsonObject()
+          .put("epoch", first.getString("epoch")).put("position", first.getLong("position"))));
+        assertTrue(resumed.getBoolean("restored"), resumed.encode());
+        assertFalse(resumed.getBoolean("recovered"), resumed.encode());
+        assertEquals("history too short for room", resumed.getString("reason"));
+        token = resumed.getString("token");
+        again.msg(2, "say still here"); // numbers go on across resumes: 1 was "join"
+        assertEquals("still here", again.next("msg").getString("data"), "the session lives on, in its group");
+      }
+      try (V1 third = V1.connect("/room", "f-a3")) {
+        JsonObject resumed = third.resume(token, new JsonObject().put("room", new JsonObject()
+          .put("epoch", "not-" + first.getString("epoch")).put("position", first.getLong("position") + 9)));
+        assertFalse(resumed.getBoolean("recovered"), resumed.encode());
+        assertEquals("epoch changed for room", resumed.getString("reason"));
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("in the demo chat: a user whose connection ended is heard to log off, and to come back when it resumes, in its room")
+  void chatResume() {
+    try (WsClient bob = WsClient.connect(vertx, port, "/chat", "bob")) {
+      bob.nextJson();
+      bob.nextJson();
+      bob.send("{\"type\":\"name\",\"name\":\"bob\"}");
+      bob.send("{\"type\":\"create\",\"chatroom\":\"r-lobby\"}");
+      bob.send("{\"type\":\"join\",\"chatroom\":\"r-lobby\"}");
+      V1 ada = V1.connect("/chat", "ada");
+      ada.hello();
+      ada.msg(1, "{\"type\":\"name\",\"name\":\"ada\"}");
+      ada.msg(2, "{\"type\":\"join\",\"chatroom\":\"r-lobby\"}");
+      Await.until("ada in the lobby, as bob hears", 10_000, () -> bob.nextJson().encode(), e -> e.contains("\"newuser\"") && e.contains("ada"));
+      String token = ada.awaitToken();
+      while (!claim(token).getJsonObject("groups").containsKey("room:r-lobby")) {
+        token = ada.awaitToken(); // the token once the join took effect
+      }
+      ada.close();
+      Await.until("ada logged off, as bob hears", 10_000, () -> bob.nextJson().encode(), e -> e.contains("\"logoff\"") && e.contains("ada"));
+      try (V1 back = V1.connect("/chat", "ada2")) {
+        assertTrue(back.resume(token, new JsonObject()).getBoolean("restored"));
+        Await.until("ada back, as bob hears", 10_000, () -> bob.nextJson().encode(), e -> e.contains("\"newuser\"") && e.contains("ada"));
+        bob.send("{\"type\":\"message\",\"message\":\"welcome back\"}");
+        Await.until("bob's message reaches ada in the lobby", 10_000, () -> back.next("msg").getString("data"),
+          d -> d.contains("welcome back"));
+      }
+    }
+  }
+
+  /** What a resume token carries (its signed JSON part; the client has no use for it, a test does). */
+  private static JsonObject claim(String token) {
+    return new JsonObject(io.vertx.core.buffer.Buffer.buffer(java.util.Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.')))));
+  }
+
+  /** One group with a history of 5: {@code join} joins it; {@code say X} publishes X there and answers {@code said <position>}. */
+  public static class RoomService extends io.switchboard.service.ServiceVerticle {
+    @Override
+    protected String defaultName() {
+      return "room";
+    }
+
+    @Override
+    protected void onMessage(io.switchboard.service.Session session, String text) {
+      if (text.equals("join")) {
+        session.join("room");
+        session.send("joined");
+      } else if (text.startsWith("say ")) {
+        publish("room", text.substring(4)).onSuccess(p -> session.send("said " + p));
+      }
+    }
+  }
+
   /** A switchboard.v1 client over the test WebSocket client. */
   private static final class V1 implements AutoCloseable {
     final WsClient ws;
     long lastAck;
     String token;
     String session;
+    /** Pushes that came while another frame was awaited (e.g. before the welcome). */
+    final java.util.ArrayDeque<JsonObject> early = new java.util.ArrayDeque<>();
 
     private V1(WsClient ws) {
       this.ws = ws;
     }
 
     static V1 connect(String name) {
+      return connect("/presence", name);
+    }
+
+    static V1 connect(String path, String name) {
       return new V1(WsClient.connect(vertx, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-        .setURI("/presence").addSubProtocol("switchboard.v1"), name));
+        .setURI(path).addSubProtocol("switchboard.v1"), name));
+    }
+
+    /** The next token frame's token. */
+    String awaitToken() {
+      return next("token").getString("token");
     }
 
     JsonObject hello() {
       ws.send(new JsonObject().put("type", "hello"));
-      JsonObject welcome = next("welcome");
+      JsonObject welcome;
+      while (true) { // pushes the service made while it opened the session may come first
+        JsonObject frame = ws.nextJson();
+        if ("welcome".equals(frame.getString("type"))) {
+          welcome = frame;
+          break;
+        }
+        assertEquals("msg", frame.getString("type"), frame.encode());
+        early.add(frame);
+      }
       session = welcome.getString("session");
       token = welcome.getString("token");
       return welcome;
@@ -197,8 +352,11 @@ class ResumeTest {
       return frame.getString("token");
     }
 
-    /** The next frame of that type; acks and tokens met on the way are noted. */
+    /** The next frame of that type; acks and tokens met on the way are noted, msg frames kept for later. */
     JsonObject next(String type) {
+      if (type.equals("msg") && !early.isEmpty()) {
+        return early.poll();
+      }
       for (int i = 0; i < 100; i++) {
         JsonObject frame = ws.nextJson();
         String got = frame.getString("type");
@@ -211,7 +369,9 @@ class ResumeTest {
         if (type.equals(got)) {
           return frame;
         }
-        if (!"ack".equals(got) && !"token".equals(got)) {
+        if ("msg".equals(got)) {
+          early.add(frame); // kept for a later next("msg"), in order
+        } else if (!"ack".equals(got) && !"token".equals(got)) {
           fail(ws + ": expected a " + type + " frame, got " + frame.encode());
         }
       }

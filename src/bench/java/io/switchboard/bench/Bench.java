@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 public final class Bench {
 
   /** Scenarios that measure ours only (their baselines are ours in another setup): no other target is started for them alone. */
-  private static final java.util.List<String> OURS_ONLY = java.util.List.of("runtime", "presence", "burst");
+  private static final java.util.List<String> OURS_ONLY = java.util.List.of("runtime", "presence", "burst", "resume");
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   private Bench() {
@@ -115,6 +115,7 @@ public final class Bench {
       case "runtime" -> new RuntimeScenario(o, fleet, client, progress);
       case "presence" -> new PresenceScenario(o, fleet, client, progress);
       case "burst" -> new BurstScenario(o, fleet, client, progress);
+      case "resume" -> new ResumeScenario(o, fleet, client, progress);
       default -> throw new IllegalArgumentException(name);
     };
   }

@@ -37,7 +37,10 @@ import java.util.function.Supplier;
  *
  * <p><b>Stateless</b>: run any number of instances in any number of JVMs; they behave as one, and
  * a lost instance's sessions are re-bound to another ({@code failover} is {@code rebind}) without
- * the client noticing. Nothing about a user lives in the instance:
+ * the client noticing. A {@code switchboard.v1} client that comes back after its connection ended
+ * (a gateway restart or crash) resumes its session: it is in its room again, the room hears it
+ * arrive again, and what was said meanwhile is replayed from the room's history (the
+ * {@code "history"} of conf/chat.json). Nothing about a user lives in the instance:
  * <ul>
  *   <li>a user's name and current room are {@linkplain Session#setAttribute session attributes},
  *       kept by the gateway and handed to whichever instance the session is bound to;</li>
@@ -207,6 +210,19 @@ public class ChatService extends ServiceVerticle {
 
   @Override
   protected void onOpen(Session session) {
+    if (session.isResume()) {
+      // its client came back (switchboard.v1) with its name, room and groups; the room heard it
+      // log off when its last connection ended, so it hears it again
+      String room = roomOf(session);
+      if (room != null && nameOf(session) != null) {
+        inOrder(session.id(), 0, () -> { }, () -> {
+          toRoom(room, event(new JsonObject().put("type", "newuser").put("name", nameOf(session))), session);
+          publishCount(room);
+          return Future.succeededFuture();
+        });
+      }
+      return;
+    }
     if (session.isRebind()) {
       return; // its name, room and groups came with it
     }

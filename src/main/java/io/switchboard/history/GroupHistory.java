@@ -37,9 +37,15 @@ public interface GroupHistory {
   Future<Appended> append(String group, List<Object> bodies);
 
   /**
-   * The messages of a group after {@code position} (exclusive: {@code -1} for all it keeps), at
-   * most {@code max} of them, in order. {@link Replay#status()} says whether they are exactly the
-   * ones missed since that position of that epoch.
+   * The messages of a group after {@code position} (exclusive: {@code -1} for all it keeps, never
+   * {@link Replay.Status#TOO_OLD}), at most {@code max} of them (the Hazelcast store returns at
+   * most 1 000 per call; {@link Replay#more()} then says more follow), in order.
+   * {@link Replay#status()} says whether they are exactly the ones missed since that position of
+   * that epoch: {@link Replay.Status#EPOCH_CHANGED} for another epoch or a position past the
+   * stream's end, {@link Replay.Status#TOO_OLD} when messages after the position were dropped.
+   * {@code epoch} {@code null} reads the current epoch, whichever it is. A group never written
+   * (or whose history was lost and not written since) has no epoch: {@code OK}, no entries and a
+   * {@code null} epoch for a {@code null} epoch asked, {@code EPOCH_CHANGED} for any other.
    */
   Future<Replay> since(String group, String epoch, long position, int max);
 }

@@ -3,8 +3,13 @@ package io.switchboard.service;
 import io.switchboard.config.ConfigException;
 import io.switchboard.config.ConfigReader;
 
-import java.util.List;
+import io.switchboard.history.HistoryPolicy;
+import io.vertx.core.json.JsonObject;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -21,6 +26,13 @@ import java.util.regex.Pattern;
  * {@code maxMessageSize} (characters of text, bytes of binary) closes the session with 1009, more
  * than {@code maxMessagesPerSecond} messages in one second close it with 1008. {@code 0} (the
  * default) leaves only the gateway's limits.
+ *
+ * <p>{@code history} gives groups a history (docs/protocol.md, "Group history"): pattern (a group
+ * name, or a prefix ending with {@code *}) to its policy,
+ * <pre>{@code "history": {"room:*": {"size": 1000, "ttlSeconds": 3600}}}</pre>
+ * {@code size} is how many messages a group keeps (1 to 1 000 000, default
+ * {@value #DEFAULT_HISTORY_SIZE}), {@code ttlSeconds} how long each is kept (0: until pushed out;
+ * default {@value #DEFAULT_HISTORY_TTL_SECONDS}). Every instance of a service must declare the same.
  */
 public final class ServiceOptions {
 
@@ -41,6 +53,15 @@ public final class ServiceOptions {
   /** Messages per second one session may send this service; 0: no bound. */
   public static final int DEFAULT_MAX_MESSAGES_PER_SECOND = 0;
 
+  /** Messages a group with history keeps when its pattern gives no {@code size}. */
+  public static final int DEFAULT_HISTORY_SIZE = 1000;
+  /** Seconds each message of a group with history is kept when its pattern gives no {@code ttlSeconds}. */
+  public static final int DEFAULT_HISTORY_TTL_SECONDS = 3600;
+  /** Most messages one group may keep. */
+  public static final int MAX_HISTORY_SIZE = 1_000_000;
+  /** Most patterns one service may declare. */
+  public static final int MAX_HISTORY_PATTERNS = 100;
+
   private final String name;
   private final List<String> paths;
   private final Failover failover;
@@ -49,6 +70,7 @@ public final class ServiceOptions {
   private final int drainTimeoutMs;
   private final int maxMessageSize;
   private final int maxMessagesPerSecond;
+  private final Map<String, HistoryPolicy> history;
 
   ServiceOptions(ConfigReader conf, String defaultName, Failover defaultFailover) {
     String n = conf.string("name", defaultName);
@@ -75,6 +97,32 @@ public final class ServiceOptions {
     this.drainTimeoutMs = conf.integer("drainTimeoutMs", DEFAULT_DRAIN_TIMEOUT_MS, 0, 600_000);
     this.maxMessageSize = conf.integer("maxMessageSize", DEFAULT_MAX_MESSAGE_SIZE, 0, Integer.MAX_VALUE);
     this.maxMessagesPerSecond = conf.integer("maxMessagesPerSecond", DEFAULT_MAX_MESSAGES_PER_SECOND, 0, 1_000_000);
+    this.history = history(conf);
+  }
+
+  private static Map<String, HistoryPolicy> history(ConfigReader conf) {
+    JsonObject patterns = conf.object("history");
+    if (patterns.size() > MAX_HISTORY_PATTERNS) {
+      throw conf.fail("history", "may hold at most " + MAX_HISTORY_PATTERNS + " patterns", patterns.size() + " of them");
+    }
+    ConfigReader history = conf.nested("history");
+    Map<String, HistoryPolicy> out = new LinkedHashMap<>();
+    for (String pattern : patterns.fieldNames()) {
+      int star = pattern.indexOf('*');
+      if (pattern.isEmpty() || (star >= 0 && star != pattern.length() - 1)) {
+        throw history.fail(pattern, "is no group pattern: a group name, or a prefix ending with one '*' (e.g. \"room:*\")",
+          pattern);
+      }
+      if (!(patterns.getValue(pattern) instanceof JsonObject)) {
+        throw history.fail(pattern, "must be an object like {\"size\": 1000, \"ttlSeconds\": 3600}", patterns.getValue(pattern));
+      }
+      ConfigReader policy = history.nested(pattern);
+      int size = policy.integer("size", DEFAULT_HISTORY_SIZE, 1, MAX_HISTORY_SIZE);
+      int ttl = policy.integer("ttlSeconds", DEFAULT_HISTORY_TTL_SECONDS, 0, 365 * 86_400);
+      policy.rejectUnknownKeys();
+      out.put(pattern, new HistoryPolicy(size, ttl));
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   /** The service's name. */
@@ -121,5 +169,13 @@ public final class ServiceOptions {
   /** Messages per second one session may send; 0: unbounded here. */
   public int maxMessagesPerSecond() {
     return maxMessagesPerSecond;
+  }
+
+  /**
+   * The groups with a history: pattern (a group name, or a prefix ending with {@code *}) to its
+   * policy, in config order; empty when the service keeps none.
+   */
+  public Map<String, HistoryPolicy> history() {
+    return history;
   }
 }

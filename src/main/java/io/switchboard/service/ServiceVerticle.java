@@ -1,6 +1,7 @@
 package io.switchboard.service;
 
 import io.switchboard.config.ConfigReader;
+import io.switchboard.history.Replay;
 import io.switchboard.service.impl.ServiceRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -175,18 +176,40 @@ public abstract class ServiceVerticle extends VerticleBase {
     return runtime.presence();
   }
 
-  /** Sends a text message to every member of a group, on every gateway. */
-  protected final void publish(String group, String text) {
-    runtime.publish(group, text, null);
+  /**
+   * Sends a text message to every member of a group, on every gateway. For a group with a history
+   * (the {@code history} config, see {@link ServiceOptions}) the message is stored first and
+   * published with its position; the future completes with that position ({@code -1} for a group
+   * without history, published at once). Publishes leave in call order, and what the service sends
+   * its sessions after a publish never overtakes it. If the history cannot store the message
+   * (timeout, cluster error) it is logged, published without a position (live members still get
+   * it) and the future fails.
+   */
+  protected final Future<Long> publish(String group, String text) {
+    return runtime.publish(group, text, null);
   }
 
-  /** Sends a text message to every member of a group but one (typically the sender). */
-  protected final void publish(String group, String text, Session except) {
-    runtime.publish(group, text, except);
+  /** Like {@link #publish(String, String)}, to every member of a group but one (typically the sender). */
+  protected final Future<Long> publish(String group, String text, Session except) {
+    return runtime.publish(group, text, except);
   }
 
-  /** Sends a binary message to every member of a group, on every gateway. */
-  protected final void publish(String group, Buffer data) {
-    runtime.publish(group, data, null);
+  /** Like {@link #publish(String, String)}, a binary message. */
+  protected final Future<Long> publish(String group, Buffer data) {
+    return runtime.publish(group, data, null);
+  }
+
+  /** Like {@link #publish(String, String)}, a binary message to every member of a group but one. */
+  protected final Future<Long> publish(String group, Buffer data, Session except) {
+    return runtime.publish(group, data, except);
+  }
+
+  /**
+   * The messages a group of this service keeps in its history after position {@code since}
+   * ({@code -1}: all it keeps), at most {@code max} of them, in order, in the stream's current
+   * epoch ({@link Replay#more()} says whether more follow). A group without history has none.
+   */
+  public final Future<Replay> history(String group, long since, int max) {
+    return runtime.history(group, since, max);
   }
 }

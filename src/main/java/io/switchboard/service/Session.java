@@ -21,6 +21,16 @@ public interface Session {
    */
   boolean isRebind();
 
+  /**
+   * Whether a client resumed this session (a {@code switchboard.v1} client reconnected, to any
+   * gateway, with its resume token; docs/protocol.md): the open is then also a
+   * {@linkplain #isRebind() rebind}, with the session's attributes and groups. A client that
+   * resumes through another gateway while this instance still holds the session gets no new
+   * {@link ServiceVerticle#onOpen}: the same session lives on, this turns true and
+   * {@link #gateway()} changes.
+   */
+  boolean isResume();
+
   /** The address of the gateway node that holds the socket. */
   String gateway();
 

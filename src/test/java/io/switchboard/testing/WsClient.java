@@ -10,11 +10,14 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -34,12 +37,22 @@ public final class WsClient implements AutoCloseable {
   private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
   private final String name;
+  private volatile Function<String, String> repeatKind;
+  /** The last text of each kind (see dropRepeats); touched by the socket's handler only. */
+  private final Map<String, String> lastOfKind = new HashMap<>();
 
   private WsClient(String name, WebSocketClient client, WebSocket ws) {
     this.name = name;
     this.client = client;
     this.ws = ws;
-    ws.textMessageHandler(received::add);
+    ws.textMessageHandler(text -> {
+      Function<String, String> kind = repeatKind;
+      String k = kind == null ? null : kind.apply(text);
+      if (k != null && text.equals(lastOfKind.put(k, text))) {
+        return; // the same as the last of its kind: dropped (see dropRepeats)
+      }
+      received.add(text);
+    });
     ws.binaryMessageHandler(received::add);
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode() == null ? (short) 1006 : ws.closeStatusCode()));
   }
@@ -104,6 +117,16 @@ public final class WsClient implements AutoCloseable {
     } finally {
       client.close();
     }
+  }
+
+  /**
+   * From now on, a text identical to the last one of its kind ({@code kind} names it, or returns
+   * null for texts never dropped) is dropped: for messages a client takes as idempotent state, such
+   * as a room's count, which a service may restate.
+   */
+  public WsClient dropRepeats(Function<String, String> kind) {
+    this.repeatKind = kind;
+    return this;
   }
 
   public void send(String text) {

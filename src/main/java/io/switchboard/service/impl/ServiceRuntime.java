@@ -1,5 +1,9 @@
 package io.switchboard.service.impl;
 
+import io.switchboard.history.Appended;
+import io.switchboard.history.GroupHistory;
+import io.switchboard.history.HistoryPolicy;
+import io.switchboard.history.Replay;
 import io.switchboard.protocol.Addresses;
 import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
@@ -16,6 +20,7 @@ import io.switchboard.service.ServiceOptions;
 import io.switchboard.service.Session;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -26,10 +31,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -89,6 +97,51 @@ public final class ServiceRuntime {
       this.since = since;
     }
   }
+  /** The store of group histories; null until the service declares or reads one. */
+  private GroupHistory history;
+  /**
+   * Group publishes not sent yet, in call order: while the head waits for its history append,
+   * every later publish and every push to a session (the outbox is held) waits behind it.
+   */
+  private final ArrayDeque<Outgoing> publishing = new ArrayDeque<>();
+
+  private static final class Outgoing {
+    final String group;
+    final Object body;
+    final String except;
+    final Promise<Long> done = Promise.promise();
+    /** Sends the pushes made between the previous publish and this one. */
+    Runnable before;
+    boolean ready;
+    Appended appended;
+    Throwable failure;
+
+    Outgoing(String group, Object body, String except) {
+      this.group = group;
+      this.body = body;
+      this.except = except;
+    }
+  }
+
+  /** How long an ended session's last client sequence number is remembered (a resume may come back). */
+  static final long REMEMBER_ENDED_MS = 10 * 60_000;
+  /** At most this many ended sessions are remembered; the oldest are forgotten first. */
+  static final int MAX_REMEMBERED_ENDED = 100_000;
+  /** Ended sessions that had taken numbered messages: id to the last number, oldest first. */
+  private final LinkedHashMap<String, Ended> ended = new LinkedHashMap<>();
+  /** Numbered messages dropped as already taken. */
+  private long duplicates;
+
+  private static final class Ended {
+    final long lastSeq;
+    final long at;
+
+    Ended(long lastSeq, long at) {
+      this.lastSeq = lastSeq;
+      this.at = at;
+    }
+  }
+
   /** The gateway that sent the message being read ({@link Headers#INSTANCE} of its batch), or null; set only while it is read. */
   private String sender;
 
@@ -130,6 +183,7 @@ public final class ServiceRuntime {
         presence.start();
         syncPresence();
       })
+      .compose(v -> declareHistory())
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
       .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (transport %s, JVM up %d ms)",
@@ -147,7 +201,7 @@ public final class ServiceRuntime {
     }
     gateways.stop();
     presence.stop();
-    outbox.flush();
+    outbox.release();
     Future<Void> withdrawn = announcer.stop();
     Map<String, JsonArray> byGateway = new HashMap<>();
     for (Session s : sessions.values()) {
@@ -180,16 +234,118 @@ public final class ServiceRuntime {
     return presence;
   }
 
-  /** Sends a text or binary message to every member of a group (but {@code except}), on every gateway. */
-  public void publish(String group, Object body, Session except) {
-    outbox.flush(); // what was sent to sessions before this publish must not be overtaken by it
-    DeliveryOptions delivery = new DeliveryOptions()
-      .addHeader(Headers.OP, (body instanceof String ? Op.TEXT : Op.BINARY).wire())
-      .addHeader(Headers.GROUP, Addresses.group(options.name(), group));
-    if (except != null) {
-      delivery.addHeader(Headers.EXCEPT, except.id());
+  /** Declares each history pattern of the service's config; fails naming the first refused. */
+  private Future<?> declareHistory() {
+    Map<String, HistoryPolicy> patterns = options.history();
+    if (patterns.isEmpty()) {
+      return Future.succeededFuture();
     }
-    vertx.eventBus().publish(Addresses.GROUPS, body, delivery);
+    GroupHistory store = history();
+    List<Future<Void>> declared = new ArrayList<>();
+    patterns.forEach((pattern, policy) -> declared.add(store.declare(options.name(), pattern, policy)));
+    return Future.all(declared).recover(e -> Future.failedFuture(new IllegalStateException(
+      "service " + options.name() + ": cannot declare its history: " + e.getMessage(), e)));
+  }
+
+  private GroupHistory history() {
+    if (history == null) {
+      history = GroupHistory.of(vertx);
+    }
+    return history;
+  }
+
+  /** Whether a group of this service matches a pattern of its {@code history} config. */
+  private boolean hasHistory(String group) {
+    for (String pattern : options.history().keySet()) {
+      if (pattern.endsWith("*") ? group.startsWith(pattern.substring(0, pattern.length() - 1)) : group.equals(pattern)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Sends a text or binary message to every member of a group (but {@code except}), on every
+   * gateway. A group with history gets it appended first, then published with its position and
+   * epoch; completes with its position ({@code -1} for a group without history). Publishes leave
+   * in call order, and pushes made after a publish do not overtake it (the outbox is held while a
+   * publish waits for its append). A failed append is logged and the message published without a
+   * position (live members still get it); the future fails.
+   */
+  public Future<Long> publish(String group, Object body, Session except) {
+    boolean keeps = hasHistory(group);
+    if (!keeps && publishing.isEmpty()) {
+      outbox.flush(); // what was sent to sessions before this publish must not be overtaken by it
+      send(new Outgoing(group, body, except == null ? null : except.id()));
+      return Future.succeededFuture(-1L);
+    }
+    Outgoing out = new Outgoing(group, body, except == null ? null : except.id());
+    if (publishing.isEmpty()) {
+      outbox.flush();
+      outbox.hold();
+    } else {
+      out.before = outbox.cut();
+    }
+    publishing.add(out);
+    if (!keeps) {
+      out.ready = true;
+    } else {
+      history().append(Addresses.group(options.name(), group), List.of(body)).onComplete(ar -> {
+        out.ready = true;
+        if (ar.succeeded()) {
+          out.appended = ar.result();
+        } else {
+          out.failure = ar.cause();
+          LOG.log(System.Logger.Level.WARNING, String.format("Service %s: history append to %s failed (%s); published without a position",
+            options.name(), group, ar.cause().getMessage()));
+        }
+        sendReady();
+      });
+    }
+    return out.done.future();
+  }
+
+  /** Sends the publishes at the head of the queue whose appends are done; releases the outbox once none waits. */
+  private void sendReady() {
+    while (!publishing.isEmpty() && publishing.peek().ready) {
+      Outgoing out = publishing.poll();
+      if (out.before != null) {
+        out.before.run();
+      }
+      send(out);
+      if (out.failure != null) {
+        out.done.fail(out.failure);
+      } else {
+        out.done.complete(out.appended == null ? -1L : out.appended.position());
+      }
+    }
+    if (publishing.isEmpty()) {
+      outbox.release();
+    }
+  }
+
+  private void send(Outgoing out) {
+    DeliveryOptions delivery = new DeliveryOptions()
+      .addHeader(Headers.OP, (out.body instanceof String ? Op.TEXT : Op.BINARY).wire())
+      .addHeader(Headers.GROUP, Addresses.group(options.name(), out.group));
+    if (out.except != null) {
+      delivery.addHeader(Headers.EXCEPT, out.except);
+    }
+    if (out.appended != null) {
+      delivery.addHeader(Headers.POSITION, Long.toString(out.appended.position()))
+        .addHeader(Headers.EPOCH, out.appended.epoch());
+    }
+    vertx.eventBus().publish(Addresses.GROUPS, out.body, delivery);
+  }
+
+  /** The messages a group of this service keeps after {@code since} ({@code -1}: all), at most {@code max}, in the current epoch. */
+  public Future<Replay> history(String group, long since, int max) {
+    return history().since(Addresses.group(options.name(), group), null, since, max);
+  }
+
+  /** Numbered client messages dropped as already taken, since the instance started. */
+  public long duplicates() {
+    return duplicates;
   }
 
   /** Whether a gateway node reads batches (it announced {@code "batch": true}). */
@@ -281,10 +437,23 @@ public final class ServiceRuntime {
       msg.fail(CloseCodes.PROTOCOL_ERROR, "open without " + Headers.SESSION + " or " + Headers.GATEWAY);
       return;
     }
-    JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    boolean rebind = "true".equals(msg.headers().get(Headers.REBIND));
+    boolean resume = "true".equals(msg.headers().get(Headers.RESUME));
     PeerLink link = new PeerLink(vertx.eventBus(), outbox, gateway, () -> batches(gateway));
-    SessionImpl session = new SessionImpl(options.name(), id, link, info, "true".equals(msg.headers().get(Headers.REBIND)),
-      presence);
+    if (rebind && sessions.containsKey(id)) {
+      moved(sessions.get(id), link, resume);
+      outbox.flush();
+      msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
+      return;
+    }
+    JsonObject info = msg.body() instanceof JsonObject ? (JsonObject) msg.body() : new JsonObject();
+    SessionImpl session = new SessionImpl(options.name(), id, link, info, rebind, resume, presence);
+    if (rebind) {
+      Ended before = ended.remove(id);
+      if (before != null && System.nanoTime() - before.at <= TimeUnit.MILLISECONDS.toNanos(REMEMBER_ENDED_MS)) {
+        session.lastSeq = before.lastSeq;
+      }
+    }
     sessions.put(id, session);
     try {
       callbacks.open(session);
@@ -297,6 +466,23 @@ public final class ServiceRuntime {
     }
     outbox.flush(); // the greeting onOpen sent goes out before the reply that lets the client's frames in
     msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
+  }
+
+  /**
+   * A rebind open for a session this instance holds: its client resumed through another gateway
+   * while the old socket still looked open. The session lives on (its last sequence number,
+   * attributes, groups), pushed to through the new gateway; the old gateway is told the session
+   * expired there (it closes the old socket with 1012), and a close it sends later is ignored.
+   * No onClose, no onOpen.
+   */
+  private void moved(SessionImpl session, PeerLink link, boolean resume) {
+    String old = session.gateway();
+    session.movedTo(link, resume);
+    if (!old.equals(link.address())) {
+      new PeerLink(vertx.eventBus(), outbox, old, () -> batches(old)).expired(session.id());
+      LOG.log(System.Logger.Level.INFO, String.format("Service %s: session %s resumed through %s; told %s it expired there",
+        options.name(), session.id(), link.address(), old));
+    }
   }
 
   private void handleFrame(Message<Object> msg) {
@@ -322,7 +508,25 @@ public final class ServiceRuntime {
   private final PeerReader.Receiver frames = new PeerReader.Receiver() {
     @Override
     public void text(String sessionId, String text) {
-      to(sessionId, "text", text.length(), session -> callbacks.text(session, text));
+      text(sessionId, text, 0);
+    }
+
+    /** A numbered text ({@code seq} &gt; 0) that the session took already is dropped: each is taken once. */
+    @Override
+    public void text(String sessionId, String text, long seq) {
+      SessionImpl held = sessions.get(sessionId);
+      if (held != null && seq > 0 && seq <= held.lastSeq) {
+        duplicates++;
+        LOG.log(System.Logger.Level.DEBUG, () -> options.name() + ": dropped message " + seq + " of session " + sessionId
+          + ", taken already (last " + held.lastSeq + ")");
+        return;
+      }
+      to(sessionId, "text", text.length(), session -> {
+        if (seq > 0) {
+          session.lastSeq = seq;
+        }
+        callbacks.text(session, text);
+      });
     }
 
     @Override
@@ -332,6 +536,12 @@ public final class ServiceRuntime {
 
     @Override
     public void close(String sessionId, Close close) {
+      SessionImpl held = sessions.get(sessionId);
+      if (held != null && sender != null && !sender.equals(held.gateway())) {
+        LOG.log(System.Logger.Level.DEBUG, () -> options.name() + ": ignoring a close of session " + sessionId + " from "
+          + sender + ", which no longer holds it");
+        return;
+      }
       to(sessionId, "close", -1, session -> closed(session, close.code(), close.reason()));
     }
 
@@ -345,6 +555,7 @@ public final class ServiceRuntime {
       SessionImpl session = sessions.remove(sessionId);
       if (session != null) {
         limits.forget(sessionId);
+        remember(session);
         session.markMoved();
         LOG.log(System.Logger.Level.INFO, options.name() + ": session " + sessionId + " moved to another instance");
       }
@@ -392,7 +603,33 @@ public final class ServiceRuntime {
   private void closed(SessionImpl session, int code, String reason) {
     sessions.remove(session.id());
     limits.forget(session.id());
+    remember(session);
     session.markClosed();
     callbacks.close(session, code, reason);
+  }
+
+  /**
+   * Remembers an ended session's last client sequence number (if it took numbered messages) for
+   * {@link #REMEMBER_ENDED_MS}, at most {@link #MAX_REMEMBERED_ENDED} of them: a client that
+   * resumes it continues from there, and what it sends again is not taken twice.
+   */
+  private void remember(SessionImpl session) {
+    long now = System.nanoTime();
+    for (Iterator<Ended> it = ended.values().iterator(); it.hasNext(); ) {
+      if (now - it.next().at <= TimeUnit.MILLISECONDS.toNanos(REMEMBER_ENDED_MS)) {
+        break;
+      }
+      it.remove();
+    }
+    if (session.lastSeq <= 0) {
+      return;
+    }
+    ended.remove(session.id());
+    ended.put(session.id(), new Ended(session.lastSeq, now));
+    if (ended.size() > MAX_REMEMBERED_ENDED) {
+      Iterator<String> oldest = ended.keySet().iterator();
+      oldest.next();
+      oldest.remove();
+    }
   }
 }

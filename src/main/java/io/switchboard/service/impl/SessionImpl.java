@@ -19,7 +19,7 @@ final class SessionImpl implements Session {
 
   private final String service;
   private final String id;
-  private final PeerLink link;
+  private PeerLink link;
   private final JsonObject info;
   /** Group (unqualified) to this session's member meta in it. */
   private final Map<String, JsonObject> groups = new HashMap<>(4);
@@ -27,13 +27,18 @@ final class SessionImpl implements Session {
   private final JsonObject readOnlyAttributes;
   private final PresenceReplica presence;
   private final boolean rebind;
+  private boolean resume;
   private boolean open = true;
+  /** The last client sequence number taken ({@code sb.seq}); 0 when none. */
+  long lastSeq;
 
   /**
    * @param info the open's body: the request's info, plus (on a rebind) the session's
    *             {@code "attributes"} and {@code "groups"} (group to meta) the gateway kept
    */
-  SessionImpl(String service, String id, PeerLink link, JsonObject info, boolean rebind, PresenceReplica presence) {
+  SessionImpl(String service, String id, PeerLink link, JsonObject info, boolean rebind, boolean resume,
+              PresenceReplica presence) {
+    this.resume = resume;
     this.service = service;
     this.id = id;
     this.link = link;
@@ -54,6 +59,20 @@ final class SessionImpl implements Session {
   @Override
   public boolean isRebind() {
     return rebind;
+  }
+
+  @Override
+  public boolean isResume() {
+    return resume;
+  }
+
+  /**
+   * The client resumed the session through another gateway while this instance still held it:
+   * it lives on, pushed to through {@code newLink}.
+   */
+  void movedTo(PeerLink newLink, boolean resumed) {
+    this.link = newLink;
+    this.resume = resumed;
   }
 
   @Override
