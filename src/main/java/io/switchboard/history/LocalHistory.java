@@ -6,7 +6,7 @@ import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -16,11 +16,20 @@ import java.util.concurrent.TimeUnit;
  * The history of a Vert.x that is not clustered with Hazelcast: held in this JVM's heap, lost with
  * it. Same semantics as {@link HazelcastHistory}: a stream per group with contiguous positions
  * from 0, at most {@code size} messages each younger than {@code ttlSeconds}, a random epoch made
- * on the group's first append. Thread-safe.
+ * on the group's first append. At most {@link #MAX_GROUPS} groups are kept (the least recently
+ * used forgotten first: a lost history, read as a new epoch). Thread-safe.
  */
 final class LocalHistory extends OrderedHistory {
 
-  private final Map<String, Stream> streams = new HashMap<>();
+  /** Most groups kept; beyond, the one used least recently is forgotten (its epoch with it). */
+  static final int MAX_GROUPS = 100_000;
+
+  private final Map<String, Stream> streams = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Stream> eldest) {
+      return size() > MAX_GROUPS;
+    }
+  };
 
   private static final class Stream {
     final String epoch = newEpoch();

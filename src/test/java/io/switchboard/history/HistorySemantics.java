@@ -16,9 +16,7 @@ import java.util.UUID;
 import static io.switchboard.testing.Await.await;
 import static io.switchboard.testing.Await.until;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -226,10 +224,5 @@ abstract class HistorySemantics {
     List<Object> out = new ArrayList<>();
     r.entries().forEach(e -> out.add(e.body()));
     return out;
-  }
-
-  static void assertNotSame(String a, String b) {
-    assertNotEquals(a, b);
-    assertFalse(a.isEmpty());
   }
 }
