@@ -61,11 +61,13 @@ final class LocalHistory extends OrderedHistory {
   private static final class Stored {
     final long position;
     final Object body;
+    final String except;
     final long storedAt;
 
-    Stored(long position, Object body, long storedAt) {
+    Stored(long position, Object body, String except, long storedAt) {
       this.position = position;
       this.body = body;
+      this.except = except;
       this.storedAt = storedAt;
     }
   }
@@ -85,8 +87,11 @@ final class LocalHistory extends OrderedHistory {
     synchronized (streams) {
       Stream stream = streams.computeIfAbsent(group, g -> new Stream());
       long first = stream.next;
-      for (Object body : bodies) {
-        stream.entries.add(new Stored(stream.next++, body instanceof Buffer ? ((Buffer) body).copy() : body, now));
+      for (Object message : bodies) {
+        GroupHistory.Except except = message instanceof GroupHistory.Except ? (GroupHistory.Except) message : null;
+        Object body = except != null ? except.body() : message;
+        stream.entries.add(new Stored(stream.next++, body instanceof Buffer ? ((Buffer) body).copy() : body,
+          except != null ? except.sessionId() : null, now));
       }
       stream.policy = policy;
       stream.trim(policy, now);
@@ -128,7 +133,7 @@ final class LocalHistory extends OrderedHistory {
         more = true;
         break;
       }
-      out.add(new Replay.Entry(s.position, s.body instanceof Buffer ? ((Buffer) s.body).copy() : s.body));
+      out.add(new Replay.Entry(s.position, s.body instanceof Buffer ? ((Buffer) s.body).copy() : s.body, s.except));
     }
     return new Replay(Replay.Status.OK, stream.epoch, out, more);
   }

@@ -563,9 +563,12 @@ public final class SessionManager {
       for (Map.Entry<String, List<Replay.Entry>> group : recovery.missed.entrySet()) {
         String epoch = recovery.epochs.get(group.getKey());
         for (Replay.Entry entry : group.getValue()) {
+          replayedTo.put(group.getKey(), entry.position());
+          if (session.id.equals(entry.except())) {
+            continue; // published except this session (its own message, say): it never had it
+          }
           writeFrame(session, entry.body() instanceof String
             ? ClientProtocol.groupMsg(group.getKey(), epoch, entry.position(), (String) entry.body()) : entry.body());
-          replayedTo.put(group.getKey(), entry.position());
           missed++;
         }
       }
