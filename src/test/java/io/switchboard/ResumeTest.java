@@ -197,6 +197,35 @@ class ResumeTest {
   }
 
   @Test
+  @DisplayName("gets the messages at the positions it says it lacks (overtaken by later ones) besides those after its last")
+  void replaysGaps() {
+    try (V1 b = V1.connect("/room", "g-b")) {
+      b.hello();
+      V1 a = V1.connect("/room", "g-a");
+      a.hello();
+      a.msg(1, "join");
+      a.next("msg");
+      String token = a.awaitToken();
+      b.msg(1, "say g0");
+      JsonObject g0 = a.next("msg");
+      a.close();
+      for (int i = 1; i <= 3; i++) {
+        b.msg(1 + i, "say g" + i);
+      }
+      long p0 = g0.getLong("position");
+      Await.until("g3 stored", 10_000, () -> b.next("msg").getString("data"), d -> d.equals("said " + (p0 + 3)));
+      try (V1 again = V1.connect("/room", "g-a2")) {
+        again.ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", new JsonObject()
+          .put("room", new JsonObject().put("epoch", g0.getString("epoch")).put("position", p0 + 2)
+            .put("missing", new JsonArray().add(p0 + 1)))));
+        assertEquals("g1", again.next("msg").getString("data"));
+        assertEquals("g3", again.next("msg").getString("data"), "g2 it had");
+        assertEquals(2, again.next("resumed").getInteger("missed"));
+      }
+    }
+  }
+
+  @Test
   @DisplayName("is not replayed what was published except it (its own message), though the others are")
   void replaySkipsExcept() {
     try (V1 b = V1.connect("/room", "x-b")) {
