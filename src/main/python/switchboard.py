@@ -97,6 +97,7 @@ OP_OPEN, OP_TEXT, OP_BINARY, OP_CLOSE, OP_JOIN, OP_LEAVE = "open", "text", "bina
 # a session away from, and Java services answer a frame for a session they ended with it
 # (docs/protocol.md); this SDK handles the first and does not send the second.
 OP_EXPIRED = "expired"
+OP_TEXT_SEQ = "text-seq"  # a numbered text inside Java batches only; over the bridge it is OP_TEXT with H_SEQ
 OP_ATTR, OP_PRESENCE, OP_SYNC = "attr", "presence", "sync"
 
 # presence (protocol.PresenceWire): a gateway's numbered deltas, beacons and snapshots

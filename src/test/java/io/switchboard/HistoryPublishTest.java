@@ -68,6 +68,12 @@ class HistoryPublishTest {
           positions.add(publish("lobby", "l" + i));
           session.send("after l" + i);
         }
+      } else if (text.startsWith("flood:")) {
+        int n = Integer.parseInt(text.substring(6));
+        for (int i = 0; i < n; i++) {
+          positions.add(publish("room:flood", "f" + i));
+        }
+        session.send("flooded");
       } else if ("warm".equals(text)) {
         publish("lobby", "warm");
       } else {
@@ -143,6 +149,8 @@ class HistoryPublishTest {
   @DisplayName("each message to a group with history gets the next position and the epoch; publishes and the pushes made "
     + "between them leave in call order although the appends take a while; a group without history gets -1")
   void positionsAndOrder() throws Exception {
+    positions.clear();
+    out.clear();
     text("burst:30");
     until("every publish and push out", () -> out.size() == 120);
     List<String> expected = new ArrayList<>();
@@ -162,6 +170,34 @@ class HistoryPublishTest {
     assertEquals(List.of("r28", "r29"), kept.entries().stream().map(Replay.Entry::body).toList());
     assertNotNull(kept.epoch());
     assertTrue(await(service.history("lobby", -1, 10)).entries().isEmpty(), "a group without history keeps nothing");
+  }
+
+  @Test
+  @DisplayName("publishes whose appends fail (more than 10 000 waiting for one group) are still delivered, in call order, "
+    + "without a position, and their futures fail; the others keep their positions")
+  void failedAppends() throws Exception {
+    int n = 10_500;
+    positions.clear();
+    out.clear();
+    text("flood:" + n);
+    until("every message and the push after them out", 60_000, () -> out.size() == n + 1);
+    int withPosition = 0;
+    for (int i = 0; i < n; i++) {
+      String line = out.get(i);
+      assertTrue(line.startsWith("group pub/room:flood f" + i + " pos "), "message " + i + " in call order: " + line);
+      boolean positioned = !line.endsWith("pos null epoch false");
+      Throwable failure = positions.get(i).toCompletionStage().handle((p, e) -> e).toCompletableFuture().join();
+      if (positioned) {
+        assertEquals(i, withPosition++, "the positioned messages come first");
+        assertEquals("group pub/room:flood f" + i + " pos " + i + " epoch true", line);
+        assertEquals(null, failure);
+      } else {
+        assertNotNull(failure, "publish " + i + " without a position fails");
+        assertTrue(failure.getMessage().contains("10000 messages already wait"), failure.getMessage());
+      }
+    }
+    assertEquals("batch push flooded", out.get(n), "the push made after them comes after them");
+    assertTrue(withPosition >= 10_001 && withPosition < n, withPosition + " positioned");
   }
 
   @Test

@@ -29,8 +29,8 @@ class PythonSdkContractTest {
     "  'service': s.service_address('x'), 'instance': s.instance_address('x', 'i'), 'group': s.qualified_group('x', 'g'),",
     "  'presence': s.presence_address('x'), 'presenceOps': [s.OP_PRESENCE, s.OP_SYNC], 'svc': s.H_SERVICE,",
     "  'registry': s.REGISTRY, 'hello': s.REGISTRY_HELLO, 'groups': s.GROUPS,",
-    "  'headers': [s.H_OP, s.H_SESSION, s.H_GATEWAY, s.H_INSTANCE, s.H_CODE, s.H_REASON, s.H_GROUP, s.H_EXCEPT, s.H_REBIND],",
-    "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE, s.OP_ATTR, s.OP_EXPIRED],",
+    "  'headers': [s.H_OP, s.H_SESSION, s.H_GATEWAY, s.H_INSTANCE, s.H_CODE, s.H_REASON, s.H_GROUP, s.H_EXCEPT, s.H_REBIND, s.H_SEQ, s.H_RESUME],",
+    "  'token': s.H_TOKEN, 'ops': [s.OP_OPEN, s.OP_TEXT, s.OP_BINARY, s.OP_CLOSE, s.OP_JOIN, s.OP_LEAVE, s.OP_ATTR, s.OP_EXPIRED, s.OP_TEXT_SEQ],",
     "  'codes': [s.NORMAL, s.INTERNAL_ERROR, s.SERVICE_RESTART],",
     "  'tokenFile': s.token_file(7000),",
     "  'bridge': [s.DEFAULT_BRIDGE_HOST, s.DEFAULT_BRIDGE_PORT, s.ENV_HOST, s.ENV_PORT, s.ENV_TOKEN, s.ENV_TOKEN_FILE, s.TOKEN_FOLDER]}))");
@@ -53,7 +53,7 @@ class PythonSdkContractTest {
     assertEquals(Addresses.REGISTRY_HELLO, py.getString("hello"));
     assertEquals(Addresses.GROUPS, py.getString("groups"));
     assertEquals(List.of(Headers.OP, Headers.SESSION, Headers.GATEWAY, Headers.INSTANCE, Headers.CODE, Headers.REASON,
-      Headers.GROUP, Headers.EXCEPT, Headers.REBIND), py.getJsonArray("headers").getList());
+      Headers.GROUP, Headers.EXCEPT, Headers.REBIND, Headers.SEQ, Headers.RESUME), py.getJsonArray("headers").getList());
     assertEquals(TcpBridgeOptions.TOKEN_HEADER, py.getString("token"));
     // the open and every session message of the op table: a new one fails here until the Python SDK has it
     assertEquals(java.util.Arrays.stream(Op.values()).filter(op -> op == Op.OPEN || op.isSessionMessage()).map(Op::wire)

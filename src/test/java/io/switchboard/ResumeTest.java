@@ -197,6 +197,66 @@ class ResumeTest {
   }
 
   @Test
+  @DisplayName("gets the messages at the positions it says it lacks (overtaken by later ones) besides those after its last")
+  void replaysGaps() {
+    try (V1 b = V1.connect("/room", "g-b")) {
+      b.hello();
+      V1 a = V1.connect("/room", "g-a");
+      a.hello();
+      a.msg(1, "join");
+      a.next("msg");
+      String token = a.awaitToken();
+      b.msg(1, "say g0");
+      JsonObject g0 = a.next("msg");
+      a.close();
+      for (int i = 1; i <= 3; i++) {
+        b.msg(1 + i, "say g" + i);
+      }
+      long p0 = g0.getLong("position");
+      Await.until("g3 stored", 10_000, () -> b.next("msg").getString("data"), d -> d.equals("said " + (p0 + 3)));
+      try (V1 again = V1.connect("/room", "g-a2")) {
+        again.ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", new JsonObject()
+          .put("room", new JsonObject().put("epoch", g0.getString("epoch")).put("position", p0 + 2)
+            .put("missing", new JsonArray().add(p0 + 1)))));
+        assertEquals("g1", again.next("msg").getString("data"));
+        assertEquals("g3", again.next("msg").getString("data"), "g2 it had");
+        assertEquals(2, again.next("resumed").getInteger("missed"));
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("is not replayed what was published except it (its own message), though the others are")
+  void replaySkipsExcept() {
+    try (V1 b = V1.connect("/room", "x-b")) {
+      b.hello();
+      b.msg(1, "join");
+      b.next("msg");
+      V1 a = V1.connect("/room", "x-a");
+      a.hello();
+      a.msg(1, "join");
+      a.next("msg");
+      String token = a.awaitToken();
+      b.msg(2, "say before");
+      JsonObject before = a.next("msg");
+      assertEquals("before", before.getString("data"));
+      a.msg(2, "tell from-a");
+      Await.until("a's message stored", 10_000, () -> a.next("msg").getString("data"), d -> d.startsWith("told"));
+      Await.until("b got a's message live", 10_000, () -> b.next("msg").getString("data"), "from-a"::equals);
+      a.close();
+      b.msg(3, "say after");
+      try (V1 again = V1.connect("/room", "x-a2")) {
+        again.ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", new JsonObject()
+          .put("room", new JsonObject().put("epoch", before.getString("epoch")).put("position", before.getLong("position")))));
+        assertEquals("after", again.next("msg").getString("data"), "its own message is not replayed to it");
+        JsonObject resumed = again.next("resumed");
+        assertTrue(resumed.getBoolean("recovered"), resumed.encode());
+        assertEquals(1, resumed.getInteger("missed"));
+      }
+    }
+  }
+
+  @Test
   @DisplayName("is told recovery failed when the group's history no longer reaches back to it, or its epoch changed; the session lives on")
   void recoveryFails() {
     try (V1 b = V1.connect("/room", "f-b")) {
@@ -267,7 +327,10 @@ class ResumeTest {
     return new JsonObject(io.vertx.core.buffer.Buffer.buffer(java.util.Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.')))));
   }
 
-  /** One group with a history of 5: {@code join} joins it; {@code say X} publishes X there and answers {@code said <position>}. */
+  /**
+   * One group with a history of 5: {@code join} joins it; {@code say X} publishes X there and
+   * answers {@code said <position>}; {@code tell X} the same to every member but the sender ({@code told}).
+   */
   public static class RoomService extends io.switchboard.service.ServiceVerticle {
     @Override
     protected String defaultName() {
@@ -281,6 +344,8 @@ class ResumeTest {
         session.send("joined");
       } else if (text.startsWith("say ")) {
         publish("room", text.substring(4)).onSuccess(p -> session.send("said " + p));
+      } else if (text.startsWith("tell ")) {
+        publish("room", text.substring(5), session).onSuccess(p -> session.send("told " + p));
       }
     }
   }

@@ -30,11 +30,19 @@ public interface GroupHistory {
   Future<Void> declare(String service, String pattern, HistoryPolicy policy);
 
   /**
-   * Stores messages ({@code String} or {@code Buffer} bodies) at the end of a group's stream, in
+   * Stores messages ({@code String} or {@code Buffer} bodies, or either in an {@link Except}) at the end of a group's stream, in
    * order, after any append made before; completes with the position of the first and the
    * stream's epoch. The group must match a declared pattern.
    */
   Future<Appended> append(String group, List<Object> bodies);
+
+  /**
+   * A message for {@link #append} that one session did not get when it was published (the
+   * publish's {@code except}, usually its sender): stored with it, so that a replay to that
+   * session leaves it out ({@link Replay.Entry#except()}).
+   */
+  record Except(Object body, String sessionId) {
+  }
 
   /**
    * The messages of a group after {@code position} (exclusive: {@code -1} for all it keeps, never

@@ -50,6 +50,7 @@ final class HazelcastHistory extends OrderedHistory {
 
   private static final byte TEXT = 1;
   private static final byte BINARY = 2;
+  private static final byte EXCEPT = 4;
 
   private final HazelcastInstance hz;
   private volatile IMap<Object, String> epochs;
@@ -131,7 +132,7 @@ final class HazelcastHistory extends OrderedHistory {
       }
       List<Replay.Entry> entries = new ArrayList<>(result.size());
       for (int i = 0; i < result.size(); i++) {
-        entries.add(new Replay.Entry(result.getSequence(i), decode(result.get(i))));
+        entries.add(entry(result.getSequence(i), result.get(i)));
       }
       long next = result.getNextSequenceToReadFrom();
       return new Replay(Replay.Status.OK, epoch, entries, next <= tail);
@@ -196,18 +197,49 @@ final class HazelcastHistory extends OrderedHistory {
     return context().executeBlocking(call, false);
   }
 
-  static byte[] encode(Object body) {
+  /**
+   * A stored item: a tag byte ({@link #TEXT} or {@link #BINARY}, plus {@link #EXCEPT} when the
+   * message names a session it was not sent to), then with {@link #EXCEPT} that session id (1 byte
+   * of length, then ASCII), then the body's bytes.
+   */
+  static byte[] encode(Object message) {
+    GroupHistory.Except except = message instanceof GroupHistory.Except ? (GroupHistory.Except) message : null;
+    Object body = except != null ? except.body() : message;
+    byte[] sid = except == null ? null : except.sessionId().getBytes(StandardCharsets.UTF_8);
+    if (sid != null && sid.length > 255) {
+      sid = null; // not a session id of ours: kept without it
+    }
     byte[] bytes = body instanceof Buffer ? ((Buffer) body).getBytes() : ((String) body).getBytes(StandardCharsets.UTF_8);
-    byte[] item = new byte[bytes.length + 1];
-    item[0] = body instanceof Buffer ? BINARY : TEXT;
-    System.arraycopy(bytes, 0, item, 1, bytes.length);
+    int head = 1 + (sid == null ? 0 : 1 + sid.length);
+    byte[] item = new byte[head + bytes.length];
+    item[0] = (byte) ((body instanceof Buffer ? BINARY : TEXT) | (sid == null ? 0 : EXCEPT));
+    if (sid != null) {
+      item[1] = (byte) sid.length;
+      System.arraycopy(sid, 0, item, 2, sid.length);
+    }
+    System.arraycopy(bytes, 0, item, head, bytes.length);
     return item;
   }
 
   static Object decode(byte[] item) {
-    if (item.length > 0 && item[0] == BINARY) {
-      return Buffer.buffer(item.length - 1).appendBytes(item, 1, item.length - 1);
+    return entry(-1, item).body();
+  }
+
+  static Replay.Entry entry(long position, byte[] item) {
+    if (item.length == 0) {
+      return new Replay.Entry(position, "");
     }
-    return new String(item, 1, Math.max(0, item.length - 1), StandardCharsets.UTF_8);
+    int tag = item[0];
+    int head = 1;
+    String except = null;
+    if ((tag & EXCEPT) != 0 && item.length > 1) {
+      int length = item[1] & 0xff;
+      except = new String(item, 2, Math.min(length, item.length - 2), StandardCharsets.UTF_8);
+      head = 2 + length;
+    }
+    int size = Math.max(0, item.length - head);
+    Object body = (tag & BINARY) != 0 ? Buffer.buffer(size).appendBytes(item, Math.min(head, item.length), size)
+      : new String(item, Math.min(head, item.length), size, StandardCharsets.UTF_8);
+    return new Replay.Entry(position, body, except);
   }
 }

@@ -6,7 +6,7 @@ import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -16,11 +16,20 @@ import java.util.concurrent.TimeUnit;
  * The history of a Vert.x that is not clustered with Hazelcast: held in this JVM's heap, lost with
  * it. Same semantics as {@link HazelcastHistory}: a stream per group with contiguous positions
  * from 0, at most {@code size} messages each younger than {@code ttlSeconds}, a random epoch made
- * on the group's first append. Thread-safe.
+ * on the group's first append. At most {@link #MAX_GROUPS} groups are kept (the least recently
+ * used forgotten first: a lost history, read as a new epoch). Thread-safe.
  */
 final class LocalHistory extends OrderedHistory {
 
-  private final Map<String, Stream> streams = new HashMap<>();
+  /** Most groups kept; beyond, the one used least recently is forgotten (its epoch with it). */
+  static final int MAX_GROUPS = 100_000;
+
+  private final Map<String, Stream> streams = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Stream> eldest) {
+      return size() > MAX_GROUPS;
+    }
+  };
 
   private static final class Stream {
     final String epoch = newEpoch();
@@ -52,11 +61,13 @@ final class LocalHistory extends OrderedHistory {
   private static final class Stored {
     final long position;
     final Object body;
+    final String except;
     final long storedAt;
 
-    Stored(long position, Object body, long storedAt) {
+    Stored(long position, Object body, String except, long storedAt) {
       this.position = position;
       this.body = body;
+      this.except = except;
       this.storedAt = storedAt;
     }
   }
@@ -76,8 +87,11 @@ final class LocalHistory extends OrderedHistory {
     synchronized (streams) {
       Stream stream = streams.computeIfAbsent(group, g -> new Stream());
       long first = stream.next;
-      for (Object body : bodies) {
-        stream.entries.add(new Stored(stream.next++, body instanceof Buffer ? ((Buffer) body).copy() : body, now));
+      for (Object message : bodies) {
+        GroupHistory.Except except = message instanceof GroupHistory.Except ? (GroupHistory.Except) message : null;
+        Object body = except != null ? except.body() : message;
+        stream.entries.add(new Stored(stream.next++, body instanceof Buffer ? ((Buffer) body).copy() : body,
+          except != null ? except.sessionId() : null, now));
       }
       stream.policy = policy;
       stream.trim(policy, now);
@@ -119,7 +133,7 @@ final class LocalHistory extends OrderedHistory {
         more = true;
         break;
       }
-      out.add(new Replay.Entry(s.position, s.body instanceof Buffer ? ((Buffer) s.body).copy() : s.body));
+      out.add(new Replay.Entry(s.position, s.body instanceof Buffer ? ((Buffer) s.body).copy() : s.body, s.except));
     }
     return new Replay(Replay.Status.OK, stream.epoch, out, more);
   }

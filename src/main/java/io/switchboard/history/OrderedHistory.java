@@ -108,7 +108,8 @@ abstract class OrderedHistory implements GroupHistory {
     if (bodies.isEmpty() || bodies.size() > MAX_BATCH) {
       return ctx.failedFuture("an append holds 1 to " + MAX_BATCH + " messages, not " + bodies.size());
     }
-    for (Object body : bodies) {
+    for (Object message : bodies) {
+      Object body = message instanceof GroupHistory.Except ? ((GroupHistory.Except) message).body() : message;
       if (!(body instanceof String) && !(body instanceof Buffer)) {
         return ctx.failedFuture("a history message is a String or a Buffer, not " + (body == null ? "null" : body.getClass().getName()));
       }

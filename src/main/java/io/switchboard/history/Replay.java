@@ -22,7 +22,13 @@ public record Replay(Status status, String epoch, List<Entry> entries, boolean m
     EPOCH_CHANGED
   }
 
-  /** One stored message: its position and body ({@code String} or {@code Buffer}). */
-  public record Entry(long position, Object body) {
+  /**
+   * One stored message: its position, body ({@code String} or {@code Buffer}), and the session it
+   * was published except ({@code null}: none), which a replay to that session leaves out.
+   */
+  public record Entry(long position, Object body, String except) {
+    public Entry(long position, Object body) {
+      this(position, body, null);
+    }
   }
 }

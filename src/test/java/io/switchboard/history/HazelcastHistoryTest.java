@@ -79,7 +79,7 @@ class HazelcastHistoryTest extends HistorySemantics {
   }
 
   @Test
-  @DisplayName("10 000 appends made at once from one event loop are all stored, in order, and read back 1 000 at a time "
+  @DisplayName("10 000 appends made at once from one event loop are all stored, in order, and read back 300 at a time "
     + "(times printed, not asserted)")
   void manyAppends() throws Exception {
     String svc = service();

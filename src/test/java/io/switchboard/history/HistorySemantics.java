@@ -16,9 +16,7 @@ import java.util.UUID;
 import static io.switchboard.testing.Await.await;
 import static io.switchboard.testing.Await.until;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,6 +129,25 @@ abstract class HistorySemantics {
   }
 
   @Test
+  @DisplayName("a message kept with the session it was published except comes back with it, text or binary")
+  void except() throws Exception {
+    String svc = service();
+    await(writer().declare(svc, "room:*", new HistoryPolicy(10, 0)));
+    String group = svc + "/room:e";
+    Buffer binary = Buffer.buffer(new byte[]{7, 0, 7});
+    Appended first = await(append(writer(), group, new GroupHistory.Except("mine", "gw1.abcDEF_-"), "all",
+      new GroupHistory.Except(binary, "gw2.x")));
+    List<Replay.Entry> stored = all(group, first.epoch(), -1);
+    assertEquals(3, stored.size());
+    assertEquals("mine", stored.get(0).body());
+    assertEquals("gw1.abcDEF_-", stored.get(0).except());
+    assertEquals("all", stored.get(1).body());
+    assertEquals(null, stored.get(1).except());
+    assertEquals(binary, stored.get(2).body());
+    assertEquals("gw2.x", stored.get(2).except());
+  }
+
+  @Test
   @DisplayName("a position the history no longer holds (pushed out by newer messages) reads TOO_OLD; one still held reads exactly what followed it")
   void tooOld() throws Exception {
     String svc = service();
@@ -226,10 +243,5 @@ abstract class HistorySemantics {
     List<Object> out = new ArrayList<>();
     r.entries().forEach(e -> out.add(e.body()));
     return out;
-  }
-
-  static void assertNotSame(String a, String b) {
-    assertNotEquals(a, b);
-    assertFalse(a.isEmpty());
   }
 }

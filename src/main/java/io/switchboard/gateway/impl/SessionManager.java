@@ -498,14 +498,43 @@ public final class SessionManager {
         recovery.fail("no history: " + e.getMessage());
         return;
       }
+      long last = position.getNumber("position").longValue();
+      Set<Long> gaps = gaps(position.getValue("missing"), last);
+      long from = gaps.isEmpty() ? last : java.util.Collections.min(gaps) - 1;
       recovery.reading++;
-      readGroup(session, recovery, store, group, qualified, position.getString("epoch"),
-        position.getNumber("position").longValue());
+      readGroup(session, recovery, store, group, qualified, position.getString("epoch"), from, last, gaps);
     }
   }
 
+  /** How many positions below its last a client may say it lacks (messages overtaken by later ones). */
+  static final int MAX_GAPS = 64;
+
+  /**
+   * The positions below {@code last} a client says it never got ({@code "missing"}: messages of
+   * several publishers may reach it out of position order, so a later one may have come before it
+   * lost its connection); at most {@link #MAX_GAPS}, the most recent.
+   */
+  private static Set<Long> gaps(Object missing, long last) {
+    java.util.TreeSet<Long> gaps = new java.util.TreeSet<>();
+    if (missing instanceof io.vertx.core.json.JsonArray) {
+      for (Object p : (io.vertx.core.json.JsonArray) missing) {
+        if (p instanceof Number && ((Number) p).longValue() >= 0 && ((Number) p).longValue() < last) {
+          gaps.add(((Number) p).longValue());
+          if (gaps.size() > MAX_GAPS) {
+            gaps.pollFirst();
+          }
+        }
+      }
+    }
+    return gaps;
+  }
+
+  /**
+   * Reads a group's history after {@code after} and keeps, of what it holds, the messages after
+   * {@code last} and those at the client's {@code gaps}.
+   */
   private void readGroup(GatewaySession session, ClientState.Recovery recovery, GroupHistory store, String group,
-                         String qualified, String epoch, long after) {
+                         String qualified, String epoch, long after, long last, Set<Long> gaps) {
     int room = options.resumeMaxReplay() - missedCount(recovery) + 1;
     store.since(qualified, epoch, after, room).onComplete(ar -> context.runOnContext(v -> {
       if (session.v1.recovery != recovery || recovery.reading == 0) {
@@ -522,12 +551,17 @@ public final class SessionManager {
         Replay replay = ar.result();
         recovery.epochs.put(group, replay.epoch());
         List<Replay.Entry> entries = recovery.missed.computeIfAbsent(group, g -> new ArrayList<>());
-        entries.addAll(replay.entries());
+        for (Replay.Entry entry : replay.entries()) {
+          if (entry.position() > last || gaps.contains(entry.position())) {
+            entries.add(entry);
+          }
+        }
         if (missedCount(recovery) > options.resumeMaxReplay()) {
           recovery.fail("more than " + options.resumeMaxReplay() + " missed messages (resume.maxReplay)");
         } else if (replay.more() && !replay.entries().isEmpty()) {
           more = true;
-          readGroup(session, recovery, store, group, qualified, epoch, replay.entries().get(replay.entries().size() - 1).position());
+          readGroup(session, recovery, store, group, qualified, epoch, replay.entries().get(replay.entries().size() - 1).position(),
+            last, gaps);
         }
       }
       if (!more) {
@@ -563,9 +597,12 @@ public final class SessionManager {
       for (Map.Entry<String, List<Replay.Entry>> group : recovery.missed.entrySet()) {
         String epoch = recovery.epochs.get(group.getKey());
         for (Replay.Entry entry : group.getValue()) {
+          replayedTo.put(group.getKey(), entry.position());
+          if (session.id.equals(entry.except())) {
+            continue; // published except this session (its own message, say): it never had it
+          }
           writeFrame(session, entry.body() instanceof String
             ? ClientProtocol.groupMsg(group.getKey(), epoch, entry.position(), (String) entry.body()) : entry.body());
-          replayedTo.put(group.getKey(), entry.position());
           missed++;
         }
       }

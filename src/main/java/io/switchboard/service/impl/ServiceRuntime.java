@@ -290,7 +290,8 @@ public final class ServiceRuntime {
     if (!keeps) {
       out.ready = true;
     } else {
-      history().append(Addresses.group(options.name(), group), List.of(body)).onComplete(ar -> {
+      Object stored = except == null ? body : new io.switchboard.history.GroupHistory.Except(body, except.id());
+      history().append(Addresses.group(options.name(), group), List.of(stored)).onComplete(ar -> {
         out.ready = true;
         if (ar.succeeded()) {
           out.appended = ar.result();
