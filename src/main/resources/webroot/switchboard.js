@@ -29,6 +29,7 @@
                               // answers a resume within 2 x its limits.openTimeoutMs, 10 s by default)
     maxQueue: 1000,           // messages sent and not acknowledged yet, at most
     maxQueueBytes: 4194304,   // their UTF-8 bytes, at most
+    gapTimeoutMs: 5000,       // a skipped position still missing this long before a drop is not asked for again
     storageKey: null,         // set: token, positions, seq and queue kept in sessionStorage (a reload resumes)
     protocols: [],            // more subprotocols offered after switchboard.v1 (e.g. ['bearer', jwt])
   };
@@ -36,6 +37,8 @@
   // service closed the session (1000), or the client broke a rule (1002, 1003, 1007, 1008, 1009);
   // 3000-4999 are the application's own. Everything else (1001, 1006, 1011, 1012, 1013, ...) reconnects.
   const FINAL_CLOSES = [1000, 1002, 1003, 1007, 1008, 1009];
+  // Positions below the last one got that are tracked per group (the gateway takes 64 'missing').
+  const MAX_GAPS = 64;
 
   function utf8Length(text) {
     let n = 0;
@@ -62,7 +65,9 @@
       this.onEvent = this.options.onEvent || function () {};
       this.session = null;        // the session id, once welcomed
       this.token = null;          // the latest resume token (memory; sessionStorage only with storageKey)
-      this.positions = {};        // group -> {epoch, position} of the last history message got
+      this.positions = {};        // group -> {epoch, position} of the highest history message got
+      this._gaps = {};            // group -> [{p, t}]: positions below it not got (yet), since time t
+      this._droppedAt = 0;        // when the last open connection was lost (Date.now())
       this.state = 'connecting';  // connecting | open | closed
       this.url = null;            // the URL of the current or last socket
       this._urlIndex = 0;
@@ -173,7 +178,7 @@
         }
         if (this.token !== null) {
           this._resuming = true;
-          ws.send(JSON.stringify({ type: 'resume', token: this.token, positions: this.positions }));
+          ws.send(JSON.stringify({ type: 'resume', token: this.token, positions: this._resumePositions() }));
         } else {
           this._resuming = false;
           ws.send(JSON.stringify({ type: 'hello' }));
@@ -206,6 +211,7 @@
       }
       this._ws = null;
       const wasOpen = this.state === 'open';
+      if (wasOpen) this._droppedAt = Date.now();
       const final = FINAL_CLOSES.indexOf(code) >= 0 || (code >= 3000 && code <= 4999);
       if (final) {
         this.state = 'closed';
@@ -266,13 +272,53 @@
       if (f.epoch !== undefined && typeof f.position === 'number') {
         meta.epoch = f.epoch;
         meta.position = f.position;
-        const last = this.positions[f.group];
-        if (last && last.epoch === f.epoch && f.position <= last.position) {
-          return; // got it already (live and replayed): once is enough
-        }
-        this.positions[f.group] = { epoch: f.epoch, position: f.position };
+        if (!this._track(f.group, f.epoch, f.position)) return; // got it already: once is enough
       }
       this._deliver(f.data, meta);
+    }
+
+    /**
+     * Records that a group's message at `p` came; false when it came before. Messages of several
+     * publishers may come out of position order: the positions skipped (the last MAX_GAPS) are kept
+     * as gaps, so that one that comes later is taken, and a resume asks for those still missing.
+     */
+    _track(group, epoch, p) {
+      const last = this.positions[group];
+      const now = Date.now();
+      if (!last || last.epoch !== epoch) {
+        this.positions[group] = { epoch: epoch, position: p };
+        delete this._gaps[group];
+        return true;
+      }
+      const gaps = this._gaps[group] || [];
+      if (p > last.position) {
+        const kept = gaps.filter((g) => g.p >= p - MAX_GAPS && now - g.t <= this.options.gapTimeoutMs);
+        for (let q = Math.max(last.position + 1, p - MAX_GAPS); q < p; q++) kept.push({ p: q, t: now });
+        if (kept.length) this._gaps[group] = kept; else delete this._gaps[group];
+        last.position = p;
+        return true;
+      }
+      const i = gaps.findIndex((g) => g.p === p);
+      if (i >= 0) {
+        gaps.splice(i, 1);
+        if (!gaps.length) delete this._gaps[group];
+        return true;
+      }
+      return p < last.position - MAX_GAPS; // older than what is tracked: cannot tell, so taken
+    }
+
+    /** What a resume says per group: the highest position got, and the gaps that may still come. */
+    _resumePositions() {
+      const out = {};
+      for (const group of Object.keys(this.positions)) {
+        const pos = this.positions[group];
+        out[group] = { epoch: pos.epoch, position: pos.position };
+        // a gap older than gapTimeoutMs when the connection dropped was no message in flight
+        // (e.g. one published to the group except this session): not asked for
+        const missing = (this._gaps[group] || []).filter((g) => g.t >= this._droppedAt - this.options.gapTimeoutMs).map((g) => g.p);
+        if (missing.length) out[group].missing = missing;
+      }
+      return out;
     }
 
     _welcome(f) {
@@ -295,6 +341,8 @@
         this._nextSeq = 1;
         this.positions = {};
       }
+      // the replay is complete: a gap the gateway did not fill is no message for this session
+      this._gaps = {};
       this.session = f.session;
       this._ready();
       const ev = { session: f.session, url: this.url, restored: !!f.restored, recovered: !!f.recovered, missed: f.missed || 0 };

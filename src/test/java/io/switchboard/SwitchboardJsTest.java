@@ -256,6 +256,68 @@ class SwitchboardJsTest {
     assertEquals(Map.of("replayed", true, "group", "room:x", "epoch", "e1", "position", 8L), g8);
   }
 
+  private static JsonObject groupMsg(long position, String data) {
+    return new JsonObject().put("type", "msg").put("group", "room:x").put("epoch", "e1").put("position", position).put("data", data);
+  }
+
+  private static JsonObject resumed(String token) {
+    return new JsonObject().put("type", "resumed").put("session", "s1").put("token", token)
+      .put("restored", true).put("recovered", true).put("missed", 0);
+  }
+
+  @Test
+  @DisplayName("a message that overtook others leaves gaps: one that comes later is shown once, a resume names those still missing, "
+    + "and after resumed none is asked for again")
+  void gapsFromOvertakenMessages() {
+    startClient(List.of(url()), FAST);
+    Conn c = welcomed("s1", "t1");
+    c.send(groupMsg(1, "p1"));
+    c.send(groupMsg(4, "p4")); // 2 and 3 overtaken
+    c.send(groupMsg(2, "p2"));
+    c.send(groupMsg(2, "p2 again"));
+    Await.until("three shown", 10_000, () -> messages().size() == 3);
+    c.close(1001, "Gateway shutting down");
+
+    Conn again = nextConn();
+    JsonObject resume = again.next();
+    assertEquals(new JsonObject().put("room:x", new JsonObject().put("epoch", "e1").put("position", 4).put("missing", new io.vertx.core.json.JsonArray().add(3))),
+      resume.getJsonObject("positions"));
+    again.send(groupMsg(3, "p3"));
+    again.send(resumed("t2"));
+    awaitEvent("recovered", 1);
+    assertEquals(List.of("p1", "p4", "p2", "p3"), messages().stream().map(m -> m.get("data")).toList());
+    again.send(groupMsg(6, "p6")); // 5 was published except this session: it never comes
+    Await.until("p6 shown", 10_000, () -> messages().size() == 5);
+    again.close(1001, "Gateway shutting down");
+
+    Conn third = nextConn();
+    JsonObject gap5 = third.next().getJsonObject("positions").getJsonObject("room:x");
+    assertEquals(6, gap5.getInteger("position"));
+    assertEquals(new io.vertx.core.json.JsonArray().add(5), gap5.getJsonArray("missing"), "a gap of the last moments before the drop");
+    third.send(resumed("t3"));
+    awaitEvent("recovered", 2);
+    third.close(1001, "Gateway shutting down");
+    Conn fourth = nextConn();
+    assertEquals(new JsonObject().put("room:x", new JsonObject().put("epoch", "e1").put("position", 6)),
+      fourth.next().getJsonObject("positions"), "what the gateway did not replay is not asked for again");
+  }
+
+  @Test
+  @DisplayName("a gap older than gapTimeoutMs when the connection dropped is not asked for: it was no message in flight")
+  void oldGapsForgotten() {
+    startClient(List.of(url()), Map.of("minDelayMs", 20, "maxDelayMs", 100, "gapTimeoutMs", 100));
+    Conn c = welcomed("s1", "t1");
+    c.send(groupMsg(1, "p1"));
+    c.send(groupMsg(3, "p3"));
+    Await.until("both shown", 10_000, () -> messages().size() == 2);
+    long shownAt = (Long) js("return Date.now()");
+    Await.until("gapTimeoutMs passed in the page", 10_000, () -> (Long) js("return Date.now()") > shownAt + 200);
+    c.close(1001, "Gateway shutting down");
+    Conn again = nextConn();
+    assertEquals(new JsonObject().put("room:x", new JsonObject().put("epoch", "e1").put("position", 3)),
+      again.next().getJsonObject("positions"));
+  }
+
   @Test
   @DisplayName("an attempt that fails goes on to the next gateway of the list")
   void nextGateway() {
