@@ -222,7 +222,7 @@ class ResumeBrowserTest {
     System.out.println("ResumeBrowserTest: ann's resume through gateway 2 took " + ann.script(
       "const t = window.eventTimes, done = t.findLast((e) => e[0] === 'recovered'),"
         + " start = t.findLast((e) => e[0] === 'recovering' && e[1] <= done[1]); return Math.round(done[1] - start[1]);")
-      + " ms (socket, resume, 6 replayed, resumed)");
+      + " ms (socket, resume, replay, resumed); then it said: " + ann.statusText());
     ann.awaitStatus("connected as ann", ChatPage.WAIT);
     ann.awaitRoom(ROOM);
 
