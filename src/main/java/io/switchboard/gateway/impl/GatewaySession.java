@@ -20,8 +20,11 @@ final class GatewaySession {
   final ServerWebSocket ws;
   /** The HTTP connection under the socket, to drop it when a close cannot complete. */
   final HttpConnection connection;
-  /** What the service is told on open (and again on a rebind). */
-  final JsonObject info;
+  /**
+   * What the service is told on open (and again on a rebind): the JsonObject until the first open
+   * is sent, then its JSON bytes (a map of a dozen strings costs ~1 KB per idle socket, its bytes ~250).
+   */
+  private Object info;
   /**
    * Groups this session is a member of (qualified names), with its member meta in each, so that
    * removal can clean them and a rebind hands them over. At most {@code limits.maxGroupsPerSession}.
@@ -90,6 +93,16 @@ final class GatewaySession {
     this.connection = connection;
     this.info = info;
     this.onEnd = onEnd;
+  }
+
+  /** The open's info, to send (a JsonObject of its own). */
+  JsonObject openInfo() {
+    return info instanceof JsonObject ? (JsonObject) info : new JsonObject((io.vertx.core.buffer.Buffer) info);
+  }
+
+  /** Keeps the info just sent, compactly, for the next open. */
+  void keepInfo(JsonObject sent) {
+    info = sent.toBuffer();
   }
 
   /** Whether an instance holds the session (BOUND, or CLOSING after it was bound). */

@@ -27,7 +27,7 @@ final class ReplayBuffer {
   private final long windowMs;
   private final int maxMessages;
   private final int maxBytes;
-  private final ArrayDeque<Sent> recent = new ArrayDeque<>();
+  private final ArrayDeque<Sent> recent = new ArrayDeque<>(2); // grows with traffic; an idle socket keeps a small one
   private int bytes;
   /** When the newest evicted message was sent (ms of System.nanoTime); MIN_VALUE for none. */
   private long lastEvictedAt = Long.MIN_VALUE;

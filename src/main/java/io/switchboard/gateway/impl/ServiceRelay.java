@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
 
 /**
  * Gateway to service: a session's open (a request to a chosen instance, or to the service
@@ -31,7 +32,7 @@ final class ServiceRelay {
   }
 
   /** Asks {@code address} to accept a session; completes with the address of the instance that did. */
-  Future<String> open(GatewaySession session, String address, boolean rebind, boolean resume) {
+  Future<String> open(GatewaySession session, JsonObject info, String address, boolean rebind, boolean resume) {
     DeliveryOptions options = new DeliveryOptions()
       .setSendTimeout(openTimeoutMs)
       .addHeader(Headers.OP, Op.OPEN.wire())
@@ -43,7 +44,9 @@ final class ServiceRelay {
     if (resume) {
       options.addHeader(Headers.RESUME, "true");
     }
-    return bus.request(address, session.info, options).map(reply -> reply.headers().get(Headers.INSTANCE));
+    Future<String> opened = bus.request(address, info, options).map(reply -> reply.headers().get(Headers.INSTANCE));
+    session.keepInfo(info);
+    return opened;
   }
 
   /** A text message; {@code utf8} is its bytes when at hand (saves encoding it again for a batch). */

@@ -227,19 +227,20 @@ public final class SessionManager {
   }
 
   /**
-   * What a session's open tells its instance besides the request's info: its attributes and its
+   * What a session's open tells its instance: the request's info, and its attributes and its
    * groups with their meta ({@code "attributes"}, {@code "groups"}: group to meta), which a
    * rebind hands over. Absent while the session has none.
    */
-  private static void putSessionState(GatewaySession session) {
+  private static JsonObject openInfo(GatewaySession session) {
+    JsonObject info = session.openInfo();
     if (session.attributes != null && !session.attributes.isEmpty()) {
-      session.info.put("attributes", session.attributes.copy());
+      info.put("attributes", session.attributes.copy());
     } else {
-      session.info.remove("attributes");
+      info.remove("attributes");
     }
     if (session.groups.isEmpty()) {
-      session.info.remove("groups");
-      return;
+      info.remove("groups");
+      return info;
     }
     String prefix = session.service + "/";
     JsonObject groups = new JsonObject();
@@ -248,7 +249,8 @@ public final class SessionManager {
         groups.put(group.substring(prefix.length()), meta);
       }
     });
-    session.info.put("groups", groups);
+    info.put("groups", groups);
+    return info;
   }
 
   /** Counts group deliveries for the metrics. */
@@ -737,9 +739,9 @@ public final class SessionManager {
   private void open(GatewaySession session, boolean rebind, Set<String> tried, String preferred) {
     String target = preferred != null && tried.isEmpty() ? preferred : pick(session.service, tried);
     String address = target != null ? target : io.switchboard.protocol.Addresses.service(session.service);
-    putSessionState(session);
+    JsonObject info = openInfo(session);
     boolean resume = session.v1 != null && session.v1.recovery != null && session.v1.recovery.restored;
-    relay.open(session, address, rebind, resume).onComplete(ar -> {
+    relay.open(session, info, address, rebind, resume).onComplete(ar -> {
       if (ar.succeeded()) {
         bind(session, ar.result());
       } else if (session.isClosed()) {

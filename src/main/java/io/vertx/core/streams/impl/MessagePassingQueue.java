@@ -14,12 +14,13 @@ package io.vertx.core.streams.impl;
  * SWITCHBOARD PATCH of Vert.x 5.0.7 (docs/vertx-patch.md; VertxPatchTest pins the version).
  * This file is Vert.x's own, unchanged but for one line (marked below): the multi-producer
  * queue under every connection's OutboundMessageQueue (one per HTTP connection, one more per
- * WebSocket) starts with a chunk of MPSC_FIRST_CHUNK slots instead of Netty's default 1 024,
- * which preallocated ~4.7 KB per queue, ~9.4 KB per idle WebSocket. The queue still grows, in
- * linked chunks of that size up to 2^30 elements (unreachable: writers are held back by the
- * connection's write-queue bound long before), when writes from other threads pile up. Our copy wins over
- * vertx-core's: it comes first on the classpath, and the shade plugin leaves vertx-core's out
- * of target/switchboard.jar.
+ * WebSocket) is a java.util.concurrent.ConcurrentLinkedQueue (~48 bytes while empty) instead of
+ * Netty's PlatformDependent.newMpscQueue(), a JCTools MpscUnboundedArrayQueue that preallocates a
+ * chunk of 1 024 slots and pads its fields: ~4.7 KB per queue, ~9.4 KB per idle WebSocket. The
+ * queue only holds elements while writes pile up (the first pending one waits in a field, see
+ * add), so the linked queue's node per element costs nothing on the usual path. Our copy wins
+ * over vertx-core's: it comes first on the classpath, and the shade plugin leaves vertx-core's
+ * out of target/switchboard.jar.
  */
 
 import io.netty.util.internal.PlatformDependent;
@@ -439,9 +440,6 @@ public abstract class MessagePassingQueue<E> {
 
   public static class MpSc<E> extends MessagePassingQueue<E> {
 
-    /** SWITCHBOARD PATCH: the slots of the queue's chunks (Netty's default is 1 024). */
-    public static final int MPSC_FIRST_CHUNK = 16;
-
     private static final AtomicLongFieldUpdater<MessagePassingQueue.MpSc<?>> WIP_UPDATER = (AtomicLongFieldUpdater<MessagePassingQueue.MpSc<?>>) (AtomicLongFieldUpdater)AtomicLongFieldUpdater.newUpdater(MessagePassingQueue.MpSc.class, "wip");
 
     // Todo : check false sharing
@@ -452,8 +450,8 @@ public abstract class MessagePassingQueue<E> {
     }
 
     public MpSc(Predicate<E> consumer, int lowWaterMark, int highWaterMark) {
-      // SWITCHBOARD PATCH: was PlatformDependent.newMpscQueue() (chunks of 1 024 slots)
-      super(PlatformDependent.newMpscQueue(MPSC_FIRST_CHUNK, 1 << 30), consumer, lowWaterMark, highWaterMark);
+      // SWITCHBOARD PATCH: was PlatformDependent.newMpscQueue() (a first chunk of 1 024 slots, padded)
+      super(new java.util.concurrent.ConcurrentLinkedQueue<>(), consumer, lowWaterMark, highWaterMark);
     }
 
     /**
