@@ -99,7 +99,7 @@ class BrowserChatTest {
     // the bridge page comes back by itself, named and in its room
     bea.awaitStatus("connected as bea", Duration.ofSeconds(60));
     bea.awaitRoom("after-restart");
-    // the WebSocket page reconnects too; the seed's page does not re-join its room, so will does
+    // the WebSocket page (switchboard.js) resumes its session, named and back in lobby; will moves over
     will.awaitStatus("connected as will", Duration.ofSeconds(60));
     will.joinRoom("after-restart");
     // two members, not three: the stopping gateway told the service that bea's old socket was gone

@@ -81,7 +81,7 @@ class LauncherTest {
     Path conf = write("typo.json", "{ \"prot\": 8080 }");
     assertOneLine(DEPLOY, FAILED + "gateway config: unknown key \"prot\"; did you mean \"port\"? (known keys: host, port, "
       + "webRoot, routes, forwardHeaders, allowedOrigins, allowMissingOrigin, limits, admin, metrics, readyServices, "
-      + "auth, tls, bridge, compression)", launch(Map.of(), "run", GATEWAY, "-conf", conf.toString()));
+      + "auth, tls, bridge, compression, resume)", launch(Map.of(), "run", GATEWAY, "-conf", conf.toString()));
   }
 
   @Test

@@ -6,6 +6,7 @@ import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedCondition;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -15,6 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One real headless Chromium showing a chat page (the WebSocket page {@code /} or the bridge page
@@ -107,6 +111,40 @@ public final class ChatPage implements AutoCloseable {
   public void awaitNotice(String text) {
     await("the notice \"" + text + "\"", WAIT, d -> d.findElements(By.cssSelector("#messages li.info")).stream()
       .anyMatch(li -> li.getText().equals(text)));
+  }
+
+  /** The texts of {@code who}'s chat messages the page shows, in order (duplicates included). */
+  public List<String> messagesFrom(String who) {
+    List<String> texts = new ArrayList<>();
+    for (WebElement li : driver.findElements(By.cssSelector("#messages li"))) {
+      List<WebElement> b = li.findElements(By.tagName("b"));
+      if (!b.isEmpty() && b.get(0).getText().equals(who)) {
+        texts.add(li.getText().substring(who.length()));
+      }
+    }
+    return texts;
+  }
+
+  /** Whether the element with this id is shown (present and not {@code hidden}). */
+  public boolean shows(String id) {
+    List<WebElement> found = driver.findElements(By.id(id));
+    return !found.isEmpty() && found.get(0).isDisplayed();
+  }
+
+  /**
+   * Cuts this browser off the network as DevTools' "Offline" does: sockets already open stay open,
+   * every new connection (a WebSocket too) fails at once. {@code false} restores the network.
+   */
+  public void offline(boolean offline) {
+    ChromeDriver chrome = browser.driver();
+    chrome.executeCdpCommand("Network.enable", Map.of());
+    chrome.executeCdpCommand("Network.emulateNetworkConditions",
+      Map.of("offline", offline, "latency", 0, "downloadThroughput", -1, "uploadThroughput", -1));
+  }
+
+  /** Runs a script in the page (Selenium's executeScript); returns its result. */
+  public Object script(String js, Object... args) {
+    return browser.driver().executeScript(js, args);
   }
 
   /** Saves a screenshot under {@code target/it-logs/}; returns its path. */
