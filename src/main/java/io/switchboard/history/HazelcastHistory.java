@@ -107,14 +107,14 @@ final class HazelcastHistory extends OrderedHistory {
       if (epoch != null && !epoch.equals(current)) {
         return Future.succeededFuture(new Replay(Replay.Status.EPOCH_CHANGED, current, List.of(), false));
       }
-      return ring(group).compose(ring -> blocking(() -> new long[]{ring.headSequence(), ring.tailSequence()})
-        .compose(headTail -> read(ctx, ring, current, position, max, headTail[0], headTail[1])));
+      return ring(group).compose(ring -> blocking(() -> new long[]{ring.headSequence(), ring.tailSequence(), ring.capacity()})
+        .compose(hts -> read(ctx, ring, current, position, max, hts[0], hts[1], hts[2])));
     });
     return replay.timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
   private Future<Replay> read(ContextInternal ctx, Ringbuffer<byte[]> ring, String epoch, long position, int max,
-                              long head, long tail) {
+                              long head, long tail, long capacity) {
     if (position > tail) {
       return Future.succeededFuture(new Replay(Replay.Status.EPOCH_CHANGED, epoch, List.of(), false));
     }
@@ -125,7 +125,9 @@ final class HazelcastHistory extends OrderedHistory {
     if (from > tail || max <= 0) {
       return Future.succeededFuture(new Replay(Replay.Status.OK, epoch, List.of(), from <= tail));
     }
-    int count = (int) Math.min(Math.min(max, MAX_READ), tail - from + 1);
+    // head and tail are read one after the other: appends in between can make their span exceed
+    // the capacity, and Hazelcast refuses to read more than that at once
+    int count = (int) Math.min(Math.min(Math.min(max, MAX_READ), tail - from + 1), capacity);
     return Future.fromCompletionStage(ring.readManyAsync(from, 0, count, null), ctx).map(result -> {
       if (result.size() > 0 && position >= 0 && result.getSequence(0) != position + 1) {
         return new Replay(Replay.Status.TOO_OLD, epoch, List.of(), false); // overwritten or expired meanwhile
