@@ -21,6 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The {@code switchboard.v1} client protocol at one gateway (docs/protocol.md#resume): hello and
  * welcome, numbered messages and their acks, tokens, and a resume that restores the session's
@@ -39,7 +42,8 @@ class ResumeTest {
     JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", 0)
       .put("routes", new JsonObject().put("/presence", "presence").put("/room", "room").put("/chat", "chat"));
     JsonObject room = new JsonObject().put("name", "room")
-      .put("history", new JsonObject().put("room", new JsonObject().put("size", 5).put("ttlSeconds", 0)));
+      .put("history", new JsonObject().put("room", new JsonObject().put("size", 5).put("ttlSeconds", 0))
+        .put("room-*", new JsonObject().put("size", 5).put("ttlSeconds", 0)));
     await(vertx.deployVerticle(new PresenceService())
       .compose(id -> vertx.deployVerticle(new RoomService(), new DeploymentOptions().setConfig(room)))
       .compose(id -> vertx.deployVerticle(new io.switchboard.demo.ChatService(), new DeploymentOptions().setConfig(
@@ -226,6 +230,48 @@ class ResumeTest {
   }
 
   @Test
+  @DisplayName("recovers a group it got no message of, from where the group stood when it joined (new or not)")
+  void recoversFromJoin() {
+    try (V1 b = V1.connect("/room", "j-b")) {
+      b.hello();
+      b.msg(1, "in room-k k0"); // before a joins: not for it
+      Await.until("k0 stored", 10_000, () -> b.next("msg").getString("data"), d -> d.startsWith("said"));
+      V1 a = V1.connect("/room", "j-a");
+      a.hello();
+      a.msg(1, "join room-q"); // a group nobody wrote yet
+      a.msg(2, "join room-k");
+      String token = a.awaitToken();
+      while (!claim(token).containsKey("base") || claim(token).getJsonObject("base").size() < 2) {
+        token = a.awaitToken(); // the token once both joins noted where their groups stood
+      }
+      a.close();
+      b.msg(2, "in room-q q1");
+      b.msg(3, "in room-k k1");
+      b.msg(4, "in room-q q2");
+      for (int i = 0; i < 3; i++) {
+        assertTrue(b.next("msg").getString("data").startsWith("said"), "each stored");
+      }
+      try (V1 again = V1.connect("/room", "j-a2")) {
+        again.ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", new JsonObject()));
+        List<String> got = new ArrayList<>();
+        JsonObject resumed = null;
+        while (resumed == null) {
+          JsonObject frame = again.ws.nextJson();
+          if ("msg".equals(frame.getString("type"))) {
+            got.add(frame.getString("group") + ":" + frame.getString("data"));
+          } else if ("resumed".equals(frame.getString("type"))) {
+            resumed = frame;
+          }
+        }
+        assertTrue(resumed.getBoolean("recovered"), resumed.encode());
+        assertEquals(3, resumed.getInteger("missed"), got.toString());
+        assertEquals(List.of("room-q:q1", "room-q:q2"), got.stream().filter(m -> m.startsWith("room-q")).toList());
+        assertEquals(List.of("room-k:k1"), got.stream().filter(m -> m.startsWith("room-k")).toList(), "k0 came before it joined");
+      }
+    }
+  }
+
+  @Test
   @DisplayName("is not replayed what was published except it (its own message), though the others are")
   void replaySkipsExcept() {
     try (V1 b = V1.connect("/room", "x-b")) {
@@ -344,6 +390,12 @@ class ResumeTest {
         session.send("joined");
       } else if (text.startsWith("say ")) {
         publish("room", text.substring(4)).onSuccess(p -> session.send("said " + p));
+      } else if (text.startsWith("join ")) {
+        session.join(text.substring(5));
+        session.send("joined");
+      } else if (text.startsWith("in ")) { // in <group> <text>
+        String[] w = text.split(" ", 3);
+        publish(w[1], w[2]).onSuccess(p -> session.send("said " + p));
       } else if (text.startsWith("tell ")) {
         publish("room", text.substring(5), session).onSuccess(p -> session.send("told " + p));
       }

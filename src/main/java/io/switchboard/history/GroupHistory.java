@@ -56,4 +56,12 @@ public interface GroupHistory {
    * {@code null} epoch for a {@code null} epoch asked, {@code EPOCH_CHANGED} for any other.
    */
   Future<Replay> since(String group, String epoch, long position, int max);
+
+  /**
+   * Where a group's stream ends now: the position of its last message ({@code -1} for none) and
+   * its epoch ({@code null} for a group never written, or without history). A gateway notes it
+   * when a client joins a group, so that a resume knows where the client came in even if no
+   * message reached it since.
+   */
+  Future<Appended> tail(String group);
 }

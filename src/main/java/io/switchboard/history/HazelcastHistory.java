@@ -113,6 +113,14 @@ final class HazelcastHistory extends OrderedHistory {
     return replay.timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
+  @Override
+  public Future<Appended> tail(String group) {
+    return epoch(group, false).compose(current -> current == null
+        ? Future.succeededFuture(new Appended(-1, null))
+        : ring(group).compose(ring -> blocking(ring::tailSequence)).map(tail -> new Appended(tail, current)))
+      .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+  }
+
   private Future<Replay> read(ContextInternal ctx, Ringbuffer<byte[]> ring, String epoch, long position, int max,
                               long head, long tail, long capacity) {
     if (position > tail) {

@@ -100,6 +100,14 @@ final class LocalHistory extends OrderedHistory {
   }
 
   @Override
+  public Future<Appended> tail(String group) {
+    synchronized (streams) {
+      Stream stream = streams.get(group);
+      return context().succeededFuture(stream == null ? new Appended(-1, null) : new Appended(stream.next - 1, stream.epoch));
+    }
+  }
+
+  @Override
   public Future<Replay> since(String group, String epoch, long position, int max) {
     long now = System.nanoTime();
     synchronized (streams) {

@@ -29,6 +29,13 @@ final class ClientState {
   long tokenIssuedAt;
   /** Whether the session is in the node's list of sessions to flush acks and tokens to at the end of the turn. */
   boolean flushQueued;
+  /**
+   * For each group the session is in (client's name), where the group's stream ended when it
+   * joined ({@link io.switchboard.history.Appended}: position -1 and no epoch for a group without
+   * messages yet): a resume replays from there a group the client got no message of. Null until
+   * the first join.
+   */
+  Map<String, io.switchboard.history.Appended> joinedAt;
   /** While a resume is under way: what it has done, and what is held back meanwhile; else null. */
   Recovery recovery;
 

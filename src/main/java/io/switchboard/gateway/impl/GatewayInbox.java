@@ -100,7 +100,11 @@ public final class GatewayInbox {
     @Override
     public void join(String sessionId, String group, JsonObject meta) {
       to(sessionId, session -> {
+        boolean member = session.groups.containsKey(group);
         registry.join(session, group, meta);
+        if (!member && session.groups.containsKey(group)) {
+          sessions.joinedGroup(session, group);
+        }
         sessions.stateChanged(session);
       });
     }
@@ -158,6 +162,9 @@ public final class GatewayInbox {
     String group = headers.get(Headers.GROUP);
     String epoch = headers.get(Headers.EPOCH);
     long position = epoch == null ? -1 : position(headers.get(Headers.POSITION));
+    if (position >= 0) {
+      sessions.groupPosition(group, epoch, position);
+    }
     String clientGroup = group == null ? null : group.substring(group.indexOf('/') + 1);
     String v1Frame = null; // encoded once, for the members that speak switchboard.v1
     int delivered = 0;

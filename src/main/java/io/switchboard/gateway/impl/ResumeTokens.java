@@ -5,7 +5,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.switchboard.history.Appended;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -14,12 +16,14 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Resume tokens of {@code switchboard.v1} sessions: what a client shows to take its session up
  * again on any gateway of the cluster. A token is {@code base64url(JSON) "." base64url(HMAC-SHA256)}
- * and carries the session's id, service, instance, attributes and groups (with their meta) and an
- * expiry; the client cannot read it usefully nor change it. Nothing is stored per session: the
+ * and carries the session's id, service, instance, attributes and groups (with their meta), where
+ * each group's stream stood when the session joined it, and an expiry; the client cannot read it usefully nor change it. Nothing is stored per session: the
  * gateways only share the key, set in {@code resume.secret} or else drawn once per cluster and kept
  * in the cluster-wide map {@code switchboard.resume}.
  */
@@ -31,13 +35,14 @@ final class ResumeTokens {
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
   /** A verified token's session, or why it cannot be resumed. */
-  record Claim(String sessionId, String service, String instance, JsonObject attributes, JsonObject groups, String refusal) {
+  record Claim(String sessionId, String service, String instance, JsonObject attributes, JsonObject groups,
+               Map<String, Appended> joinedAt, String refusal) {
     boolean valid() {
       return refusal == null;
     }
 
     static Claim refused(String why) {
-      return new Claim(null, null, null, null, null, why);
+      return new Claim(null, null, null, null, null, Map.of(), why);
     }
   }
 
@@ -79,6 +84,15 @@ final class ResumeTokens {
       .put("exp", nowMs + ttlMs)
       .put("attrs", session.attributes == null ? new JsonObject() : session.attributes)
       .put("groups", groups);
+    if (session.v1 != null && session.v1.joinedAt != null) {
+      JsonObject base = new JsonObject();
+      session.v1.joinedAt.forEach((group, at) -> {
+        if (groups.containsKey(group)) {
+          base.put(group, new JsonArray().add(at.epoch()).add(at.position()));
+        }
+      });
+      claim.put("base", base);
+    }
     String body = B64.encodeToString(claim.toBuffer().getBytes());
     return body + "." + B64.encodeToString(sign(body));
   }
@@ -109,9 +123,18 @@ final class ResumeTokens {
     }
     Object attrs = claim.getValue("attrs");
     Object groups = claim.getValue("groups");
+    Map<String, Appended> joinedAt = new HashMap<>();
+    if (claim.getValue("base") instanceof JsonObject) {
+      for (Map.Entry<String, Object> e : claim.getJsonObject("base")) {
+        if (e.getValue() instanceof JsonArray && ((JsonArray) e.getValue()).size() == 2) {
+          JsonArray at = (JsonArray) e.getValue();
+          joinedAt.put(e.getKey(), new Appended(((Number) at.getValue(1)).longValue(), (String) at.getValue(0)));
+        }
+      }
+    }
     return new Claim(claim.getString("sid"), service, claim.getString("inst"),
       attrs instanceof JsonObject ? (JsonObject) attrs : new JsonObject(),
-      groups instanceof JsonObject ? (JsonObject) groups : new JsonObject(), null);
+      groups instanceof JsonObject ? (JsonObject) groups : new JsonObject(), joinedAt, null);
   }
 
   private byte[] sign(String body) {

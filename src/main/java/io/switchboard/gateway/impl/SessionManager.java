@@ -65,6 +65,16 @@ public final class SessionManager {
   /** Signs and checks resume tokens; null until the gateway set it (then v1 clients cannot resume). */
   private ResumeTokens resumeTokens;
   private GroupHistory history;
+  /**
+   * The last position this node saw of each group with history (a bounded cache), so that a v1
+   * session joining a group knows where the group stood without asking the history.
+   */
+  private final Map<String, io.switchboard.history.Appended> groupPositions = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, io.switchboard.history.Appended> eldest) {
+      return size() > 10_000;
+    }
+  };
   /** The v1 sessions owed an ack or a new token at the end of this turn. */
   private final List<GatewaySession> clientFlushes = new ArrayList<>();
 
@@ -279,6 +289,49 @@ public final class SessionManager {
     }
   }
 
+  /** A group message with history passed through this node at {@code position} of {@code epoch}. */
+  void groupPosition(String group, String epoch, long position) {
+    io.switchboard.history.Appended known = groupPositions.get(group);
+    if (known == null || !epoch.equals(known.epoch()) || position > known.position()) {
+      groupPositions.put(group, new io.switchboard.history.Appended(position, epoch));
+    }
+  }
+
+  /**
+   * A v1 session became a member of {@code group}: note where the group's stream stands (this
+   * node's last message of it, else asked of the history), for its token.
+   */
+  void joinedGroup(GatewaySession session, String group) {
+    if (session.v1 == null) {
+      return;
+    }
+    String clientGroup = group.substring(group.indexOf('/') + 1);
+    io.switchboard.history.Appended known = groupPositions.get(group);
+    if (known != null) {
+      joinedAt(session).put(clientGroup, known);
+      return;
+    }
+    GroupHistory store;
+    try {
+      store = history();
+    } catch (RuntimeException e) {
+      return;
+    }
+    store.tail(group).onComplete(ar -> context.runOnContext(v -> {
+      if (ar.succeeded() && session.isLive() && session.groups.containsKey(group)) {
+        joinedAt(session).putIfAbsent(clientGroup, ar.result());
+        stateChanged(session);
+      }
+    }));
+  }
+
+  private static Map<String, io.switchboard.history.Appended> joinedAt(GatewaySession session) {
+    if (session.v1.joinedAt == null) {
+      session.v1.joinedAt = new HashMap<>(4);
+    }
+    return session.v1.joinedAt;
+  }
+
   /** The session's groups, attributes or instance changed: a v1 client gets a new token at the end of the turn. */
   void stateChanged(GatewaySession session) {
     if (session.v1 != null) {
@@ -452,6 +505,15 @@ public final class SessionManager {
     claim.attributes().forEach(e -> registry.setAttribute(session, e.getKey(), e.getValue()));
     claim.groups().forEach(e -> registry.join(session, Addresses.group(session.service, e.getKey()),
       e.getValue() instanceof JsonObject ? (JsonObject) e.getValue() : new JsonObject()));
+    claim.joinedAt().forEach((group, at) -> {
+      joinedAt(session).put(group, at);
+      if (!recovery.positions.containsKey(group) && at.epoch() != null) {
+        // no message of it reached the client: it missed what came after it joined
+        recovery.positions.put(group, new JsonObject().put("epoch", at.epoch()).put("position", at.position()));
+      } else if (!recovery.positions.containsKey(group)) {
+        recovery.positions.put(group, new JsonObject().put("position", -1L)); // empty when it joined: all of it
+      }
+    });
     readMissed(session, recovery);
     long deadline = 2L * options.openTimeoutMs();
     vertx.setTimer(deadline, id -> {
@@ -488,7 +550,9 @@ public final class SessionManager {
       }
       Object at = recovery.positions.getValue(group);
       JsonObject position = at instanceof JsonObject ? (JsonObject) at : null;
-      if (position == null || !(position.getValue("epoch") instanceof String)
+      boolean fromStart = position != null && position.getValue("epoch") == null
+        && position.getValue("position") instanceof Number && position.getLong("position") == -1L;
+      if (position == null || !(fromStart || position.getValue("epoch") instanceof String)
         || !(position.getValue("position") instanceof Number)) {
         recovery.fail("no epoch and position for " + group);
         continue;
