@@ -165,11 +165,8 @@ class ResumeTest {
   void replaysMissed() {
     try (V1 b = V1.connect("/room", "h-b")) {
       b.hello();
-      V1 a = V1.connect("/room", "h-a");
-      a.hello();
-      a.msg(1, "join");
-      a.next("msg");
-      String token = a.awaitToken();
+      V1 a = V1.inRoom("h-a");
+      String token = a.token;
       b.msg(1, "say m0");
       JsonObject m0 = a.next("msg");
       assertEquals("m0", m0.getString("data"));
@@ -205,11 +202,8 @@ class ResumeTest {
   void replaysGaps() {
     try (V1 b = V1.connect("/room", "g-b")) {
       b.hello();
-      V1 a = V1.connect("/room", "g-a");
-      a.hello();
-      a.msg(1, "join");
-      a.next("msg");
-      String token = a.awaitToken();
+      V1 a = V1.inRoom("g-a");
+      String token = a.token;
       b.msg(1, "say g0");
       JsonObject g0 = a.next("msg");
       a.close();
@@ -278,11 +272,8 @@ class ResumeTest {
       b.hello();
       b.msg(1, "join");
       b.next("msg");
-      V1 a = V1.connect("/room", "x-a");
-      a.hello();
-      a.msg(1, "join");
-      a.next("msg");
-      String token = a.awaitToken();
+      V1 a = V1.inRoom("x-a");
+      String token = a.token;
       b.msg(2, "say before");
       JsonObject before = a.next("msg");
       assertEquals("before", before.getString("data"));
@@ -307,11 +298,8 @@ class ResumeTest {
   void recoveryFails() {
     try (V1 b = V1.connect("/room", "f-b")) {
       b.hello();
-      V1 a = V1.connect("/room", "f-a");
-      a.hello();
-      a.msg(1, "join");
-      a.next("msg");
-      String token = a.awaitToken();
+      V1 a = V1.inRoom("f-a");
+      String token = a.token;
       b.msg(1, "say first");
       JsonObject first = a.next("msg");
       a.close();
@@ -422,6 +410,16 @@ class ResumeTest {
     static V1 connect(String path, String name) {
       return new V1(WsClient.connect(vertx, new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
         .setURI(path).addSubProtocol("switchboard.v1"), name));
+    }
+
+    /** A client on /room in the group "room" (its join answered), holding the token that names the group. */
+    static V1 inRoom(String name) {
+      V1 c = connect("/room", name);
+      c.hello();
+      c.msg(1, "join");
+      c.next("msg");
+      c.token = c.awaitToken();
+      return c;
     }
 
     /** The next token frame's token. */
