@@ -128,6 +128,7 @@ public final class SessionManager {
   /** Takes over an upgraded socket for {@code service}; {@code onEnd} runs once when it ends. */
   public void accept(ServerWebSocket ws, HttpConnection connection, String service, JsonObject info, Runnable onEnd) {
     ws.pause(); // frames wait in the socket until an instance accepted the session
+    forgetHandshakeHeaders(ws);
     ws.setWriteQueueMaxSize(options.maxOutboundBytes());
     // node prefix for reading logs, 128 random bits so that nobody can address another's session
     GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, connection, info, onEnd);
@@ -153,6 +154,18 @@ public final class SessionManager {
       });
     } else {
       open(session, false, new HashSet<>());
+    }
+  }
+
+  /**
+   * Vert.x keeps the upgrade request's headers with the socket for its life (about 1 KB per idle
+   * socket: entries and their strings); what the session needs of them is in its open info already.
+   */
+  private static void forgetHandshakeHeaders(ServerWebSocket ws) {
+    try {
+      ws.headers().clear();
+    } catch (UnsupportedOperationException e) {
+      // a read-only view in this Vert.x: kept
     }
   }
 
