@@ -50,6 +50,11 @@ final class Charts {
     Scenario.Outcome idle = outcomes.get("idle");
     if (idle != null) {
       figureBars("idle-memory.png", "idle: memory per connection (lower is better)", "KB", idle, "per idle socket", "per socket", "per session");
+      try {
+        idleCurve("idle-memory-curve.png", idle.raw());
+      } catch (RuntimeException e) { // e.g. targets that opened different counts: XChart wants one x axis
+        System.out.println("bench: chart idle-memory-curve.png not drawn: " + e);
+      }
     }
     Scenario.Outcome connect = outcomes.get("connect");
     if (connect != null) {
@@ -78,6 +83,30 @@ final class Charts {
       chart.addSeries(target, xs, ys);
     }
     save(file, chart);
+  }
+
+  /** One line per target: the gateway's heap growth after a full GC against the idle sockets it holds. */
+  private void idleCurve(String file, JsonObject raw) {
+    CategoryChart chart = chart("idle: gateway heap after GC against idle sockets (lower is better)", "sockets", "MB");
+    chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+    chart.getStyler().setOverlapped(true); // every series on the same x positions
+    for (String target : Target.ALL) {
+      JsonObject t = raw.getJsonObject(target);
+      if (t == null || t.getJsonArray("heapCurveMb") == null) {
+        continue;
+      }
+      List<String> xs = new ArrayList<>();
+      List<Double> ys = new ArrayList<>();
+      for (Object point : t.getJsonArray("heapCurveMb")) {
+        io.vertx.core.json.JsonArray p = (io.vertx.core.json.JsonArray) point;
+        xs.add(String.valueOf(p.getInteger(0)));
+        ys.add(p.getDouble(1));
+      }
+      chart.addSeries(target, xs, ys);
+    }
+    if (!chart.getSeriesMap().isEmpty()) {
+      save(file, chart);
+    }
   }
 
   /** Grouped bars: one group per figure whose metric contains one of the words, one bar per target. */

@@ -8,7 +8,8 @@ import java.util.function.Consumer;
 
 /**
  * idle: N idle sockets held on one gateway JVM (each first proved open with one echo). Memory
- * growth of that JVM per socket: resident set ({@code VmRSS}) and heap after a full GC.
+ * growth of that JVM per socket: resident set ({@code VmRSS}) and heap after a full GC; and the
+ * heap after a full GC at each quarter of N on the way (idle-memory-curve.png).
  */
 final class IdleScenario extends Scenario {
 
@@ -16,6 +17,8 @@ final class IdleScenario extends Scenario {
   static final Duration FIRST_ECHO_TIMEOUT = Duration.ofSeconds(60);
   static final int CONNECT_CONCURRENCY = 256;
   static final int HISTOGRAM_LINES = 40;
+  /** The sockets are opened in this many steps, the heap measured after each. */
+  static final int STEPS = 4;
 
   IdleScenario(BenchOptions options, Fleet fleet, LoadClient client, Consumer<String> progress) {
     super(options, fleet, client, progress);
@@ -39,8 +42,24 @@ final class IdleScenario extends Scenario {
       long heapBefore = gw.heapAfterGc();
       long otherHeapBefore = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
       long rssBefore = gw.stats().rssBytes();
-      LoadClient.Opened opened = client.connectAll(t.ports(), BenchPaths.ECHO, n, CONNECT_CONCURRENCY,
-        c -> LoadClient.roundTrip(c, "hello", FIRST_ECHO_TIMEOUT), CONNECT_TIMEOUT);
+      List<Conn> conns = new java.util.ArrayList<>(n);
+      int failures = 0;
+      String firstError = null;
+      long nanos = 0;
+      io.vertx.core.json.JsonArray curve = new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonArray().add(0).add(0.0));
+      for (int step = 1; step <= STEPS; step++) {
+        int want = (int) ((long) n * step / STEPS) - (int) ((long) n * (step - 1) / STEPS);
+        LoadClient.Opened part = client.connectAll(t.ports(), BenchPaths.ECHO, want, CONNECT_CONCURRENCY,
+          c -> LoadClient.roundTrip(c, "hello", FIRST_ECHO_TIMEOUT), CONNECT_TIMEOUT);
+        conns.addAll(part.conns());
+        failures += part.failures();
+        firstError = firstError != null ? firstError : part.firstError();
+        nanos += part.nanos();
+        if (step < STEPS) {
+          curve.add(new io.vertx.core.json.JsonArray().add(conns.size()).add(round((gw.heapAfterGc() - heapBefore) / 1048576.0, 2)));
+        }
+      }
+      LoadClient.Opened opened = new LoadClient.Opened(conns, failures, firstError, nanos);
       int open = opened.conns().size();
       if (open == 0) {
         throw new IllegalStateException(name + ": no socket opened: " + opened.firstError());
@@ -48,6 +67,7 @@ final class IdleScenario extends Scenario {
       LoadClient.sleep(1000);
       long rssAfter = gw.stats().rssBytes();
       long heapAfter = gw.heapAfterGc();
+      curve.add(new io.vertx.core.json.JsonArray().add(open).add(round((heapAfter - heapBefore) / 1048576.0, 2)));
       long otherHeapAfter = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
       if (!options.quick) {
         saveHistogram(name, gw);
@@ -65,7 +85,8 @@ final class IdleScenario extends Scenario {
         .put("openSeconds", round(opened.nanos() / 1e9, 2))
         .put("gatewayRssBefore", rssBefore).put("gatewayRssAfter", rssAfter)
         .put("gatewayHeapBefore", heapBefore).put("gatewayHeapAfter", heapAfter)
-        .put("otherJvmsHeapBefore", otherHeapBefore).put("otherJvmsHeapAfter", otherHeapAfter));
+        .put("otherJvmsHeapBefore", otherHeapBefore).put("otherJvmsHeapAfter", otherHeapAfter)
+        .put("heapCurveMb", curve));
       LoadClient.closeAll(opened.conns(), Duration.ofSeconds(60));
     }
     figures.add(rss.goal("≤ 6 KB", rss.ours() == null ? null : rss.ours() <= 6));
