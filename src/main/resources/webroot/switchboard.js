@@ -340,6 +340,10 @@
         this._outboxBytes = 0;
         this._nextSeq = 1;
         this.positions = {};
+      } else if (!f.recovered) {
+        // the application reloads its state; the gateway's token now says where each group
+        // stands, so a later resume starts from there instead of failing the same way again
+        this.positions = {};
       }
       // the replay is complete: a gap the gateway did not fill is no message for this session
       this._gaps = {};

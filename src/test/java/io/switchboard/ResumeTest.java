@@ -122,7 +122,7 @@ class ResumeTest {
   }
 
   @Test
-  @DisplayName("takes its session over from its previous connection that still looks open (closed 1001)")
+  @DisplayName("takes its session over from its previous connection that still looks open (closed 1008)")
   void resumeSupersedes() {
     V1 old = V1.connect("f");
     String sid = old.hello().getString("session");
@@ -133,7 +133,7 @@ class ResumeTest {
       JsonObject resumed = c.resume(token, new JsonObject());
       assertEquals(sid, resumed.getString("session"));
       assertTrue(resumed.getBoolean("restored"), resumed.encode());
-      assertEquals(1001, old.ws.awaitClose(), "the previous connection is closed");
+      assertEquals(1008, old.ws.awaitClose(), "the previous connection is closed, with a code clients do not retry");
       c.msg(2, "state");
       JsonObject state = c.data();
       assertEquals(sid, state.getString("id"));
@@ -266,6 +266,31 @@ class ResumeTest {
   }
 
   @Test
+  @DisplayName("cannot resume a session its service closed: the resume gets the service's close again")
+  void kickedStaysOut() {
+    V1 a = V1.inRoom("k-a");
+    String token = a.token;
+    a.msg(2, "kick");
+    assertEquals(4003, a.ws.awaitClose());
+    try (V1 again = V1.connect("/room", "k-a2")) {
+      again.ws.send(new JsonObject().put("type", "resume").put("token", token).put("positions", new JsonObject()));
+      assertEquals(4003, again.ws.awaitClose(), "the service's close, not the session back");
+      assertEquals("kicked", again.ws.closeReason());
+    } finally {
+      a.close();
+    }
+  }
+
+  @Test
+  @DisplayName("is closed 1008 for a binary frame before its hello")
+  void binaryBeforeHello() {
+    try (V1 c = V1.connect("/room", "bin")) {
+      c.ws.send(io.vertx.core.buffer.Buffer.buffer(new byte[]{1, 2, 3}));
+      assertEquals(1008, c.ws.awaitClose());
+    }
+  }
+
+  @Test
   @DisplayName("is not replayed what was published except it (its own message), though the others are")
   void replaySkipsExcept() {
     try (V1 b = V1.connect("/room", "x-b")) {
@@ -378,6 +403,8 @@ class ResumeTest {
         session.send("joined");
       } else if (text.startsWith("say ")) {
         publish("room", text.substring(4)).onSuccess(p -> session.send("said " + p));
+      } else if (text.equals("kick")) {
+        session.close(4003, "kicked");
       } else if (text.startsWith("join ")) {
         session.join(text.substring(5));
         session.send("joined");

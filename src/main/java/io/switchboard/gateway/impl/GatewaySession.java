@@ -77,6 +77,8 @@ final class GatewaySession {
     CLOSED
   }
 
+  /** Whether a resume took this session over (its connection is closing; its late open reply is dropped). */
+  boolean superseded;
   /** The {@code switchboard.v1} state of a client that speaks it (see ClientProtocol); null for plain clients. */
   ClientState v1;
 

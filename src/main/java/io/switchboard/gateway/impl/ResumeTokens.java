@@ -23,7 +23,9 @@ import java.util.Map;
  * Resume tokens of {@code switchboard.v1} sessions: what a client shows to take its session up
  * again on any gateway of the cluster. A token is {@code base64url(JSON) "." base64url(HMAC-SHA256)}
  * and carries the session's id, service, instance, attributes and groups (with their meta), where
- * each group's stream stood when the session joined it, and an expiry; the client cannot read it usefully nor change it. Nothing is stored per session: the
+ * each group's stream stood when the session joined it, and an expiry. Signed, not encrypted: the
+ * client can read it (attributes included: keep secrets out of session attributes) but cannot
+ * change it. Nothing is stored per session: the
  * gateways only share the key, set in {@code resume.secret} or else drawn once per cluster and kept
  * in the cluster-wide map {@code switchboard.resume}.
  */

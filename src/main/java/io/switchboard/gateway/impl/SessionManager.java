@@ -439,6 +439,10 @@ public final class SessionManager {
     session.meters.framesIn.increment();
     session.meters.bytesIn.increment(data.length());
     if (!text) {
+      if (session.v1 != null && !session.v1.greeted) {
+        closeSession(session, CloseCodes.POLICY_VIOLATION, "switchboard.v1: the first frame must be hello or resume");
+        return;
+      }
       relay(session, data);
       return;
     }
@@ -474,7 +478,8 @@ public final class SessionManager {
       if (!v1.greeted) {
         closeSession(session, CloseCodes.POLICY_VIOLATION, "switchboard.v1: the first frame must be hello or resume");
       } else if (msg.seq() <= v1.lastSeq) {
-        flushClientLater(session); // sent twice on one connection: it was taken; the ack says so again
+        v1.acked = Math.min(v1.acked, v1.relayedSeq - 1); // sent twice on one connection: the ack says so again
+        flushClientLater(session);
       } else {
         v1.lastSeq = msg.seq();
         relay(session, new ClientProtocol.Numbered(msg.seq(), msg.data()));
@@ -510,6 +515,12 @@ public final class SessionManager {
       return;
     }
     GatewaySession old = registry.get(claim.sessionId());
+    if (old != null && !old.isLive()) {
+      // being closed (by its service, or for a reason of the gateway's): not taken up again
+      session.v1.recovery = new ClientState.Recovery(false, "session closed", frame.positions());
+      open(session, false, new HashSet<>());
+      return;
+    }
     if (old != null) {
       supersede(old);
     }
@@ -543,15 +554,18 @@ public final class SessionManager {
 
   /**
    * The same client's previous connection still looks open here (its network dropped, the socket
-   * has not timed out): the session moves to the new connection. The old one leaves its groups,
-   * lets go of its instance without a close (the session lives on) and is closed 1001.
+   * has not timed out), or another tab took it: the session moves to the new connection. The old
+   * one leaves its groups, lets go of its instance without a close (the session lives on) and is
+   * closed 1008, which a client does not retry.
    */
   private void supersede(GatewaySession old) {
+    old.superseded = true;
     registry.remove(old);
     if (old.isBound()) {
       unbind(old);
     }
-    closeSession(old, CloseCodes.GOING_AWAY, "Session resumed on another connection");
+    // 1008, not a code clients retry: two tabs holding one token must not take it from each other forever
+    closeSession(old, CloseCodes.POLICY_VIOLATION, "Session resumed on another connection");
   }
 
   /** Reads, for each group of the session the client gave a position for, what it missed. */
@@ -597,7 +611,8 @@ public final class SessionManager {
     java.util.TreeSet<Long> gaps = new java.util.TreeSet<>();
     if (missing instanceof io.vertx.core.json.JsonArray) {
       for (Object p : (io.vertx.core.json.JsonArray) missing) {
-        if (p instanceof Number && ((Number) p).longValue() >= 0 && ((Number) p).longValue() < last) {
+        long at = p instanceof Number ? ((Number) p).longValue() : -1;
+        if (at >= 0 && at < last && at >= last - MAX_GAPS) { // a far older "gap" would make the read long
           gaps.add(((Number) p).longValue());
           if (gaps.size() > MAX_GAPS) {
             gaps.pollFirst();
@@ -650,6 +665,17 @@ public final class SessionManager {
     }));
   }
 
+  /** About how many bytes the replay takes (characters of text, bytes of binary). */
+  private static long replayBytes(ClientState.Recovery recovery) {
+    long bytes = 0;
+    for (List<Replay.Entry> entries : recovery.missed.values()) {
+      for (Replay.Entry entry : entries) {
+        bytes += 64 + (entry.body() instanceof String ? ((String) entry.body()).length() : ((Buffer) entry.body()).length());
+      }
+    }
+    return bytes;
+  }
+
   private static int missedCount(ClientState.Recovery recovery) {
     int n = 0;
     for (List<Replay.Entry> entries : recovery.missed.values()) {
@@ -672,6 +698,10 @@ public final class SessionManager {
     v1.told = true;
     int missed = 0;
     Map<String, Long> replayedTo = new HashMap<>();
+    if (recovery.failure == null && replayBytes(recovery) > options.maxOutboundBytes() / 2) {
+      // written in one turn, it would overflow the connection's outbound bound (1008, slow consumer)
+      recovery.fail("more missed than half of limits.maxOutboundBytes (" + options.maxOutboundBytes() + " bytes)");
+    }
     if (recovery.failure == null) {
       for (Map.Entry<String, List<Replay.Entry>> group : recovery.missed.entrySet()) {
         String epoch = recovery.epochs.get(group.getKey());
@@ -697,6 +727,14 @@ public final class SessionManager {
     if (recovery.failure != null) {
       LOG.log(System.Logger.Level.INFO, "Session " + session.id + " resumed " + (recovery.restored ? "" : "as a new session ")
         + "without recovery: " + recovery.failure);
+      if (recovery.restored) {
+        // the client reloads its state now: a later resume starts from where each group stands now
+        joinedAt(session).clear();
+        for (String group : new ArrayList<>(session.groups.keySet())) {
+          joinedGroup(session, group);
+        }
+        stateChanged(session);
+      }
     }
   }
 
@@ -840,6 +878,14 @@ public final class SessionManager {
   }
 
   private void bind(GatewaySession session, String instance) {
+    if (session.superseded) {
+      // its open completed after a resume took the session over: the new connection holds it
+      GatewaySession current = registry.get(session.id);
+      if (current != null && current.isBound() && !instance.equals(current.instance)) {
+        relay.expiredAt(instance, session.id); // that instance forgets it, without an onClose
+      }
+      return;
+    }
     session.boundTo(instance);
     picker.bind(session, instance);
     if (session.isClosed()) {

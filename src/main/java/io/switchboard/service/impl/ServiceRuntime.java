@@ -135,6 +135,8 @@ public final class ServiceRuntime {
   private static final class Ended {
     final long lastSeq;
     final long at;
+    /** The close the service asked for, or null: such a session is not resumed. */
+    Close closedByService;
 
     Ended(long lastSeq, long at) {
       this.lastSeq = lastSeq;
@@ -441,6 +443,12 @@ public final class ServiceRuntime {
     boolean rebind = "true".equals(msg.headers().get(Headers.REBIND));
     boolean resume = "true".equals(msg.headers().get(Headers.RESUME));
     PeerLink link = new PeerLink(vertx.eventBus(), outbox, gateway, () -> batches(gateway));
+    Close refused = rebind ? closedByService(id) : null;
+    if (refused != null) {
+      // the service closed this session (a kick, a ban): a client that resumes it gets that close again
+      msg.fail(refused.sendableCode(), refused.reason());
+      return;
+    }
     if (rebind && sessions.containsKey(id)) {
       moved(sessions.get(id), link, resume);
       outbox.flush();
@@ -467,6 +475,17 @@ public final class ServiceRuntime {
     }
     outbox.flush(); // the greeting onOpen sent goes out before the reply that lets the client's frames in
     msg.reply(null, new DeliveryOptions().addHeader(Headers.INSTANCE, instanceAddress));
+  }
+
+  /** The close this service asked for a session it holds or remembers, or null. */
+  private Close closedByService(String id) {
+    SessionImpl held = sessions.get(id);
+    if (held != null) {
+      return held.closedByService;
+    }
+    Ended before = ended.get(id);
+    return before == null || System.nanoTime() - before.at > TimeUnit.MILLISECONDS.toNanos(REMEMBER_ENDED_MS)
+      ? null : before.closedByService;
   }
 
   /**
@@ -610,7 +629,8 @@ public final class ServiceRuntime {
   }
 
   /**
-   * Remembers an ended session's last client sequence number (if it took numbered messages) for
+   * Remembers an ended session's last client sequence number (if it took numbered messages), and
+   * the close the service asked for (if it did), for
    * {@link #REMEMBER_ENDED_MS}, at most {@link #MAX_REMEMBERED_ENDED} of them: a client that
    * resumes it continues from there, and what it sends again is not taken twice.
    */
@@ -622,11 +642,13 @@ public final class ServiceRuntime {
       }
       it.remove();
     }
-    if (session.lastSeq <= 0) {
+    if (session.lastSeq <= 0 && session.closedByService == null) {
       return;
     }
     ended.remove(session.id());
-    ended.put(session.id(), new Ended(session.lastSeq, now));
+    Ended entry = new Ended(session.lastSeq, now);
+    entry.closedByService = session.closedByService;
+    ended.put(session.id(), entry);
     if (ended.size() > MAX_REMEMBERED_ENDED) {
       Iterator<String> oldest = ended.keySet().iterator();
       oldest.next();

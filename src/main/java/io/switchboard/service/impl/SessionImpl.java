@@ -29,6 +29,11 @@ final class SessionImpl implements Session {
   private final boolean rebind;
   private boolean resume;
   private boolean open = true;
+  /**
+   * The close this service asked for (the first), or null: a session the service closed is not
+   * resumed (a resume's open is refused with this code), or a kick would be undone.
+   */
+  Close closedByService;
   /** The last client sequence number taken ({@code sb.seq}); 0 when none. */
   long lastSeq;
 
@@ -137,7 +142,11 @@ final class SessionImpl implements Session {
   @Override
   public void close(int code, String reason) {
     if (open) {
-      link.close(id, new Close(code, reason));
+      Close close = new Close(code, reason);
+      if (closedByService == null) {
+        closedByService = close;
+      }
+      link.close(id, close);
     }
   }
 
