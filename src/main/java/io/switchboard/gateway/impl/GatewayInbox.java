@@ -121,6 +121,7 @@ public final class GatewayInbox {
     public void leave(String sessionId, String group) {
       to(sessionId, session -> {
         registry.leave(session, group);
+        sessions.leftGroup(session, group);
         sessions.stateChanged(session);
       });
     }

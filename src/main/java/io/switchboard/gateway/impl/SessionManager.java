@@ -338,6 +338,13 @@ public final class SessionManager {
     }));
   }
 
+  /** A v1 session left {@code group}: where it joined no longer counts (a later join notes its own). */
+  void leftGroup(GatewaySession session, String group) {
+    if (session.v1 != null && session.v1.joinedAt != null) {
+      session.v1.joinedAt.remove(group.substring(group.indexOf('/') + 1));
+    }
+  }
+
   private static Map<String, io.switchboard.history.Appended> joinedAt(GatewaySession session) {
     if (session.v1.joinedAt == null) {
       session.v1.joinedAt = new HashMap<>(4);
