@@ -215,10 +215,6 @@ public final class GatewayOptions {
       throw new ConfigException("gateway config \"limits\": \"idleTimeoutMs\" (" + idleTimeoutMs
         + ") must be larger than \"pingIntervalMs\" (" + pingIntervalMs + ")");
     }
-    if (resumeTokenTtlMs <= 2L * pingIntervalMs) {
-      throw new ConfigException("gateway config \"resume\": \"tokenTtlMs\" (" + resumeTokenTtlMs
-        + ") must be more than twice \"limits.pingIntervalMs\" (" + pingIntervalMs + "): tokens are renewed on that tick");
-    }
     if (maxMessageSize < maxFrameSize) {
       throw new ConfigException("gateway config \"limits\": \"maxMessageSize\" (" + maxMessageSize
         + ") must not be smaller than \"maxFrameSize\" (" + maxFrameSize + ")");

@@ -57,6 +57,7 @@ public final class SessionManager {
   private final ServiceRelay relay;
   private final GatewayMetrics metrics;
   private long keepAliveTimer = -1;
+  private long tokenTimer = -1;
   /** Strict UTF-8 (malformed input is an error, not U+FFFD); one per node, used on its event loop. */
   private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
     .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -93,6 +94,17 @@ public final class SessionManager {
   /** Starts the keep-alive: pings every {@code pingIntervalMs}, closes sessions idle past {@code idleTimeoutMs}. */
   public void start() {
     keepAliveTimer = vertx.setPeriodic(options.pingIntervalMs(), id -> keepAlive());
+    tokenTimer = vertx.setPeriodic(Math.max(1000, options.resumeTokenTtlMs() / 4), id -> renewTokens());
+  }
+
+  /** A v1 client gets a new token well before its last one expires (past half its time-to-live). */
+  private void renewTokens() {
+    long now = System.currentTimeMillis();
+    registry.forEach(s -> {
+      if (s.v1 != null && s.v1.told && s.isLive() && now - s.v1.tokenIssuedAt > options.resumeTokenTtlMs() / 2) {
+        stateChanged(s);
+      }
+    });
   }
 
   /**
@@ -103,6 +115,7 @@ public final class SessionManager {
     if (shutdown == null) {
       shutdown = Promise.promise();
       vertx.cancelTimer(keepAliveTimer);
+      vertx.cancelTimer(tokenTimer);
       List<GatewaySession> all = new ArrayList<>();
       registry.forEach(all::add);
       all.forEach(s -> closeSession(s, CloseCodes.GOING_AWAY, "Gateway shutting down"));
@@ -813,9 +826,6 @@ public final class SessionManager {
           full.add(s); // a ping counts against the outbound bound like any frame
         } else {
           s.ws.writePing(Buffer.buffer());
-        }
-        if (s.v1 != null && s.v1.told && System.currentTimeMillis() - s.v1.tokenIssuedAt > options.resumeTokenTtlMs() / 2) {
-          stateChanged(s); // a new token well before the old one expires
         }
       }
     });
