@@ -81,4 +81,9 @@ public final class Addresses {
   public static String group(String serviceName, String group) {
     return serviceName + "/" + group;
   }
+
+  /** A qualified group's name as its service (and its clients) know it: what follows the first {@code /}. */
+  public static String groupName(String qualifiedGroup) {
+    return qualifiedGroup.substring(qualifiedGroup.indexOf('/') + 1);
+  }
 }

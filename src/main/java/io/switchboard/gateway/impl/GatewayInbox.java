@@ -166,7 +166,7 @@ public final class GatewayInbox {
     if (position >= 0) {
       sessions.groupPosition(group, epoch, position);
     }
-    String clientGroup = group == null ? null : group.substring(group.indexOf('/') + 1);
+    String clientGroup = group == null ? null : Addresses.groupName(group);
     String v1Frame = null; // encoded once, for the members that speak switchboard.v1
     int delivered = 0;
     for (GatewaySession member : registry.members(group)) {

@@ -107,6 +107,18 @@ final class GatewaySession {
     info = sent.toBuffer();
   }
 
+  /** The session's groups of its own service, by the service's names, each with its member meta. */
+  JsonObject serviceGroups() {
+    String prefix = service + "/";
+    JsonObject own = new JsonObject();
+    groups.forEach((group, meta) -> {
+      if (group.startsWith(prefix)) {
+        own.put(group.substring(prefix.length()), meta);
+      }
+    });
+    return own;
+  }
+
   /** Whether an instance holds the session (BOUND, or CLOSING after it was bound). */
   boolean isBound() {
     return instance != null;

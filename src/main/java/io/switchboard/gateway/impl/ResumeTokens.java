@@ -48,12 +48,22 @@ final class ResumeTokens {
     }
   }
 
-  private final SecretKeySpec key;
   private final long ttlMs;
+  /** One initialised Mac per thread (a provider lookup and key set-up per token cost more than the HMAC). */
+  private final ThreadLocal<Mac> mac;
 
   private ResumeTokens(byte[] key, long ttlMs) {
-    this.key = new SecretKeySpec(key, "HmacSHA256");
+    SecretKeySpec spec = new SecretKeySpec(key, "HmacSHA256");
     this.ttlMs = ttlMs;
+    this.mac = ThreadLocal.withInitial(() -> {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(spec);
+        return m;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 unavailable", e);
+      }
+    });
   }
 
   /** The tokens of this gateway: with the configured key, or the cluster's shared one (drawn by the first gateway). */
@@ -72,13 +82,7 @@ final class ResumeTokens {
 
   /** A token for the session as it is now, valid for {@code resume.tokenTtlMs}. */
   String issue(GatewaySession session, long nowMs) {
-    JsonObject groups = new JsonObject();
-    String prefix = session.service + "/";
-    session.groups.forEach((group, meta) -> {
-      if (group.startsWith(prefix)) {
-        groups.put(group.substring(prefix.length()), meta);
-      }
-    });
+    JsonObject groups = session.serviceGroups();
     JsonObject claim = new JsonObject()
       .put("sid", session.id)
       .put("svc", session.service)
@@ -140,12 +144,6 @@ final class ResumeTokens {
   }
 
   private byte[] sign(String body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      return mac.doFinal(body.getBytes(StandardCharsets.US_ASCII));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
+    return mac.get().doFinal(body.getBytes(StandardCharsets.US_ASCII)); // doFinal resets it for the next
   }
 }

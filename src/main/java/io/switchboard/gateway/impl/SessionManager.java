@@ -278,14 +278,7 @@ public final class SessionManager {
       info.remove("groups");
       return info;
     }
-    String prefix = session.service + "/";
-    JsonObject groups = new JsonObject();
-    session.groups.forEach((group, meta) -> {
-      if (group.startsWith(prefix)) {
-        groups.put(group.substring(prefix.length()), meta);
-      }
-    });
-    info.put("groups", groups);
+    info.put("groups", session.serviceGroups());
     return info;
   }
 
@@ -331,7 +324,7 @@ public final class SessionManager {
     if (session.v1 == null) {
       return;
     }
-    String clientGroup = group.substring(group.indexOf('/') + 1);
+    String clientGroup = Addresses.groupName(group);
     io.switchboard.history.Appended known = groupPositions.get(group);
     if (known != null) {
       joinedAt(session).put(clientGroup, known);
@@ -354,7 +347,7 @@ public final class SessionManager {
   /** A v1 session left {@code group}: where it joined no longer counts (a later join notes its own). */
   void leftGroup(GatewaySession session, String group) {
     if (session.v1 != null && session.v1.joinedAt != null) {
-      session.v1.joinedAt.remove(group.substring(group.indexOf('/') + 1));
+      session.v1.joinedAt.remove(Addresses.groupName(group));
     }
   }
 
