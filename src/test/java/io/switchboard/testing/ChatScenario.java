@@ -32,7 +32,12 @@ public final class ChatScenario {
          WsClient bob = WsClient.connect(vertx, port, path, "bob");
          WsClient carol = WsClient.connect(vertx, port, path, "carol")) {
       for (WsClient c : new WsClient[]{alice, bob, carol}) {
-        c.dropRepeats(ChatScenario::countUpdateRoom);
+        // a count update of another scenario's room (an earlier run on the same cluster restating
+        // its count late) is not this scenario's: dropped as soon as seen (kind "other"), as are repeats
+        c.dropRepeats(text -> {
+          String room = countUpdateRoom(text);
+          return room == null || room.startsWith(lobby.substring(0, lobby.length() - "lobby".length())) ? room : "";
+        });
         assertEquals(new io.vertx.core.json.JsonObject(QUERY), c.nextJson(), "first frame is the name query");
         assertEquals("listing", c.nextJson().getJsonObject("event").getString("type"));
       }

@@ -48,7 +48,7 @@ public final class WsClient implements AutoCloseable {
     ws.textMessageHandler(text -> {
       Function<String, String> kind = repeatKind;
       String k = kind == null ? null : kind.apply(text);
-      if (k != null && text.equals(lastOfKind.put(k, text))) {
+      if (k != null && (k.isEmpty() || text.equals(lastOfKind.put(k, text)))) {
         return; // the same as the last of its kind: dropped (see dropRepeats)
       }
       received.add(text);
@@ -120,8 +120,8 @@ public final class WsClient implements AutoCloseable {
   }
 
   /**
-   * From now on, a text identical to the last one of its kind ({@code kind} names it, or returns
-   * null for texts never dropped) is dropped: for messages a client takes as idempotent state, such
+   * From now on, a text identical to the last one of its kind ({@code kind} names it, returns null
+   * for texts never dropped, or "" for texts always dropped) is dropped: for messages a client takes as idempotent state, such
    * as a room's count, which a service may restate.
    */
   public WsClient dropRepeats(Function<String, String> kind) {
