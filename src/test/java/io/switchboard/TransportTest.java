@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransportTest {
 
   private static final String GATEWAY = "io.switchboard.gateway.GatewayVerticle";
-  private static final String READY = "Gateway node \\S+ ready on http://127\\.0\\.0\\.1:\\d+/ .*\\(transport (\\w+), JVM up \\d+ ms\\)";
+  private static final String READY = "Gateway node \\S+ ready on http://127\\.0\\.0\\.1:\\d+/ .*\\(transport (\\w+), \\d+ event loops?, JVM up \\d+ ms\\)";
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"nio", "epoll", "io_uring"})
@@ -79,6 +79,35 @@ class TransportTest {
       assertEquals(List.of("switchboard: SWITCHBOARD_TRANSPORT (or -Dswitchboard.transport) is \"kqeue\"; it must be one of "
         + "nio, epoll, io_uring"), p.output().lines().toList());
       assertFalse(p.printed(l -> l.contains(" ready on ")));
+    }
+  }
+
+  @Test
+  @DisplayName("runs one event loop per verticle instance unless SWITCHBOARD_EVENT_LOOPS or -options says otherwise, and the ready line says how many")
+  void eventLoops() {
+    String loops = "\\(transport \\w+, (\\d+) event loops?, ";
+    try (JvmProcess one = gateway("loops-default", Map.of(), List.of());
+         JvmProcess two = JvmProcess.launch("transport-loops-instances", List.of(),
+           Map.of("SWITCHBOARD_HOST", "127.0.0.1", "SWITCHBOARD_PORT", "0"), "run", GATEWAY, "-conf", "conf/gateway.json",
+           "-instances", "2");
+         JvmProcess env = gateway("loops-env", Map.of("SWITCHBOARD_EVENT_LOOPS", "3"), List.of());
+         JvmProcess options = JvmProcess.launch("transport-loops-options", List.of(),
+           Map.of("SWITCHBOARD_HOST", "127.0.0.1", "SWITCHBOARD_PORT", "0"), "run", GATEWAY, "-conf", "conf/gateway.json",
+           "-options", "{\"eventLoopPoolSize\":5}")) {
+      assertEquals("1", one.await(loops, 60_000).group(1), one.output());
+      assertEquals("2", two.await(loops, 60_000).group(1), two.output());
+      assertEquals("3", env.await(loops, 60_000).group(1), env.output());
+      assertEquals("5", options.await(loops, 60_000).group(1), options.output());
+    }
+  }
+
+  @Test
+  @DisplayName("refuses a SWITCHBOARD_EVENT_LOOPS that is no count, in one line, and exits 2")
+  void badEventLoops() {
+    try (JvmProcess p = gateway("loops-bad", Map.of("SWITCHBOARD_EVENT_LOOPS", "many"), List.of())) {
+      assertEquals(2, p.awaitExit(60_000), p.output());
+      assertEquals(List.of("switchboard: SWITCHBOARD_EVENT_LOOPS must be a number of event loops from 1 to 1024, got \"many\""),
+        p.output().lines().toList());
     }
   }
 

@@ -32,6 +32,21 @@ public final class TransportInfo {
     }
   }
 
+  /** How many event loops this Vert.x runs (its Netty event-loop group's size); 0 when unknown. */
+  public static int eventLoops(Vertx vertx) {
+    if (!(vertx instanceof VertxInternal)
+      || !(((VertxInternal) vertx).nettyEventLoopGroup() instanceof io.netty.util.concurrent.MultithreadEventExecutorGroup)) {
+      return 0;
+    }
+    return ((io.netty.util.concurrent.MultithreadEventExecutorGroup) ((VertxInternal) vertx).nettyEventLoopGroup()).executorCount();
+  }
+
+  /** "transport epoll, 1 event loop": what the ready lines say of the JVM's network side. */
+  public static String describe(Vertx vertx) {
+    int loops = eventLoops(vertx);
+    return "transport " + running(vertx) + (loops == 0 ? "" : ", " + loops + (loops == 1 ? " event loop" : " event loops"));
+  }
+
   /**
    * A socket error's message without the native transports' system-call prefix: epoll and
    * io_uring say {@code bind(..) failed with error(-98): Address already in use} where NIO says

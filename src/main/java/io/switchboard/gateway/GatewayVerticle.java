@@ -88,9 +88,9 @@ public class GatewayVerticle extends VerticleBase {
       .compose(s -> announcer.start().map(s))
       .onSuccess(s -> sessions.start())
       .onSuccess(s -> LOG.log(System.Logger.Level.INFO, String.format(
-        "Gateway node %s ready on %s://%s:%d/ routes %s (transport %s, JVM up %d ms)", nodeId,
+        "Gateway node %s ready on %s://%s:%d/ routes %s (%s, JVM up %d ms)", nodeId,
         options.tlsCertPath() == null ? "http" : "https", options.host(),
-        s.actualPort(), options.routes(), io.switchboard.config.TransportInfo.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
+        s.actualPort(), options.routes(), io.switchboard.config.TransportInfo.describe(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
   /**

@@ -52,6 +52,8 @@ public class SwitchboardLauncher extends Launcher {
   private static final Logger METER_REGISTRY = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
 
   private static boolean debug;
+  /** The event-loop pool size {@link EventLoops} chose for this command line (0: Vert.x's own). */
+  private static int eventLoops;
 
   public static void main(String[] args) {
     List<String> list = new ArrayList<>(Arrays.asList(args));
@@ -68,10 +70,14 @@ public class SwitchboardLauncher extends Launcher {
     if (problem == null && VERTX_COMMANDS.contains(list.get(0))) {
       problem = TransportChoice.check(TransportChoice.requested(System.getenv()));
     }
+    if (problem == null && VERTX_COMMANDS.contains(list.get(0))) {
+      problem = EventLoops.check(list, System.getenv());
+    }
     if (problem != null) {
       System.err.println("switchboard: " + problem);
       System.exit(EXIT_CONFIG);
     }
+    eventLoops = EventLoops.choose(list, System.getenv(), System.getProperties());
     new SwitchboardLauncher().dispatch(list.toArray(new String[0]));
   }
 
@@ -157,9 +163,13 @@ public class SwitchboardLauncher extends Launcher {
     return super.createVertxBuilder(options).withTransport(TransportChoice.choose(name, System.err::println));
   }
 
-  /** Turns on Vert.x's Micrometer metrics with a Prometheus registry, which the gateway's /metrics serves. */
+  /**
+   * Turns on Vert.x's Micrometer metrics with a Prometheus registry, which the gateway's /metrics
+   * serves, and sizes the event-loop pool ({@link EventLoops}).
+   */
   @Override
   public void beforeStartingVertx(VertxOptions options) {
+    EventLoops.apply(options, eventLoops);
     if (options.getMetricsOptions() instanceof MicrometerMetricsOptions) {
       ((MicrometerMetricsOptions) options.getMetricsOptions()).setEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
@@ -235,7 +245,7 @@ public class SwitchboardLauncher extends Launcher {
   }
 
   /** The value of {@code -name value} or {@code -name=value}. */
-  private static String optionValue(List<String> args, String name) {
+  static String optionValue(List<String> args, String name) {
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       if ((a.equals(name) || a.equals("-" + name)) && i + 1 < args.size()) {

@@ -29,6 +29,15 @@ public final class PeerReader {
       text(sessionId, text);
     }
 
+    /**
+     * A text message of a batch, as its UTF-8 bytes (a slice of the batch; never changed). By
+     * default decoded for {@link #text(String, String, long)}; a receiver that only passes the
+     * text on can keep the bytes.
+     */
+    default void text(String sessionId, Buffer utf8) {
+      text(sessionId, utf8.toString(StandardCharsets.UTF_8), 0);
+    }
+
     void binary(String sessionId, Buffer data);
 
     void close(String sessionId, Close close);
@@ -115,7 +124,7 @@ public final class PeerReader {
       case BINARY:
         if (payload != null) {
           if (op == Op.TEXT) {
-            receiver.text(sid, payload.toString(StandardCharsets.UTF_8), 0);
+            receiver.text(sid, payload);
           } else {
             receiver.binary(sid, payload.copy());
           }

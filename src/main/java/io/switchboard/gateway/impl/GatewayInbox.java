@@ -88,6 +88,11 @@ public final class GatewayInbox {
     }
 
     @Override
+    public void text(String sessionId, Buffer utf8) {
+      to(sessionId, session -> sessions.writeText(session, utf8));
+    }
+
+    @Override
     public void binary(String sessionId, Buffer data) {
       to(sessionId, session -> sessions.write(session, data));
     }
@@ -167,14 +172,16 @@ public final class GatewayInbox {
       sessions.groupPosition(group, epoch, position);
     }
     String clientGroup = group == null ? null : Addresses.groupName(group);
-    String v1Frame = null; // encoded once, for the members that speak switchboard.v1
+    // text is encoded once for all the members (and once more for those that speak switchboard.v1)
+    Object frame = body instanceof String ? EncodedText.of((String) body) : body;
+    EncodedText v1Frame = null;
     int delivered = 0;
     for (GatewaySession member : registry.members(group)) {
       if (!member.id.equals(except)) {
         if (member.v1 != null && v1Frame == null && body instanceof String) {
-          v1Frame = ClientProtocol.groupMsg(clientGroup, position < 0 ? null : epoch, position, (String) body);
+          v1Frame = EncodedText.of(ClientProtocol.groupMsg(clientGroup, position < 0 ? null : epoch, position, (String) body));
         }
-        sessions.writeGroup(member, body, v1Frame, position < 0 ? null : clientGroup, position);
+        sessions.writeGroup(member, frame, v1Frame, position < 0 ? null : clientGroup, position);
         delivered++;
       }
     }

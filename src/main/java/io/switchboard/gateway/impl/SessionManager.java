@@ -287,6 +287,15 @@ public final class SessionManager {
     metrics.fanout(deliveries);
   }
 
+  /** Writes a text push that came as UTF-8 bytes (a v1 client gets it as a {@code msg} frame). */
+  void writeText(GatewaySession session, Buffer utf8) {
+    if (session.v1 != null) {
+      emit(session, ClientProtocol.msg(utf8.toString(java.nio.charset.StandardCharsets.UTF_8)), null, -1);
+    } else {
+      emit(session, new EncodedText(utf8), null, -1);
+    }
+  }
+
   /** Writes a push to the client (a v1 client gets it as a {@code msg} frame). */
   void write(GatewaySession session, Object message) {
     if (session.v1 != null && message instanceof String) {
@@ -298,10 +307,11 @@ public final class SessionManager {
 
   /**
    * Writes a group message: {@code body} to a plain client, {@code v1Frame} (the {@code msg} frame
-   * with its group, epoch and position) to a v1 client; binary bodies go as they are to both.
+   * with its group, epoch and position) to a v1 client; binary bodies ({@link Buffer}) go as they
+   * are to both. Text is {@link EncodedText}, encoded once for all the members.
    */
-  void writeGroup(GatewaySession session, Object body, String v1Frame, String group, long position) {
-    if (session.v1 == null || !(body instanceof String)) {
+  void writeGroup(GatewaySession session, Object body, EncodedText v1Frame, String group, long position) {
+    if (session.v1 == null || !(body instanceof EncodedText)) {
       emit(session, body, null, -1);
     } else {
       emit(session, v1Frame, group, position);
@@ -388,6 +398,11 @@ public final class SessionManager {
     if (session.ws.writeQueueFull()) {
       session.startClosing(); // closed on the next turn: the caller may be iterating a group
       context.runOnContext(v -> closeSlowConsumer(session));
+    } else if (message instanceof EncodedText) {
+      Buffer utf8 = ((EncodedText) message).utf8();
+      VertxInternals.writeText(session.ws, utf8, options.maxFrameSize());
+      session.meters.framesOut.increment();
+      session.meters.bytesOut.increment(utf8.length());
     } else if (message instanceof String) {
       session.ws.writeTextMessage((String) message);
       session.meters.framesOut.increment();

@@ -188,8 +188,8 @@ public final class ServiceRuntime {
       .compose(v -> declareHistory())
       .compose(v -> onStart.get())
       .compose(v -> announcer.start())
-      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (transport %s, JVM up %d ms)",
-        name, instanceAddress, options.paths(), io.switchboard.config.TransportInfo.running(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
+      .onSuccess(v -> LOG.log(System.Logger.Level.INFO, String.format("Service %s ready at %s paths %s (%s, JVM up %d ms)",
+        name, instanceAddress, options.paths(), io.switchboard.config.TransportInfo.describe(vertx), ManagementFactory.getRuntimeMXBean().getUptime())));
   }
 
   /**
