@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -162,6 +164,36 @@ class HardeningTest {
         pushed >> 20, grown >> 10, bound >> 10);
       assertTrue(grown < bound, "heap grew by " + (grown >> 10) + " KB holding a client that reads nothing; bound "
         + (bound >> 10) + " KB (maxOutboundBytes " + (MAX_OUTBOUND >> 10) + " KB)");
+    }
+    awaitNoSessions();
+  }
+
+  @Test
+  @DisplayName("keeps serving a group whose members sent their close frame but keep the connection open: the others get every message, pings go on")
+  void halfClosedMembers() throws Exception {
+    List<RawWebSocket> leaving = new ArrayList<>();
+    try (WsClient stays = WsClient.connect(vertx, port, "/probe", "stays")) {
+      for (int i = 0; i < 3; i++) {
+        RawWebSocket ws = RawWebSocket.open(port, "/probe");
+        leaving.add(ws);
+        ws.frame(TEXT, bytes("join:half-closed"));
+        assertEquals("joined half-closed", ws.readText());
+      }
+      stays.send("join:half-closed");
+      assertEquals("joined half-closed", stays.next());
+      for (RawWebSocket ws : leaving) {
+        ws.frame(CLOSE, new byte[]{0x03, (byte) 0xE8}); // 1000, and the TCP connection stays open
+      }
+      Thread.sleep(200); // the close frames are read: Vert.x takes those sockets for closed, the gateway's sessions are still live
+      stays.send("publish:half-closed:first");
+      assertEquals("first", stays.poll(10_000), "a group message, written past three members that closed");
+      Thread.sleep(700); // two ping rounds (pingIntervalMs 300) over the half-closed sockets
+      stays.send("publish:half-closed:second");
+      assertEquals("second", stays.poll(10_000), "a group message after the ping rounds");
+    } finally {
+      for (RawWebSocket ws : leaving) {
+        ws.close();
+      }
     }
     awaitNoSessions();
   }

@@ -392,8 +392,8 @@ public final class SessionManager {
 
   /** Writes a frame to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
   private void writeFrame(GatewaySession session, Object message) {
-    if (!session.isLive()) {
-      return;
+    if (!session.isLive() || session.ws.isClosed()) {
+      return; // a socket whose close frame Vert.x read before the gateway heard of the close: its end follows
     }
     if (session.ws.writeQueueFull()) {
       session.startClosing(); // closed on the next turn: the caller may be iterating a group
@@ -829,7 +829,7 @@ public final class SessionManager {
     registry.forEach(s -> {
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
-      } else if (s.isLive()) {
+      } else if (s.isLive() && !s.ws.isClosed()) { // Vert.x refuses calls on a socket whose close frame it read
         if (s.ws.writeQueueFull()) {
           full.add(s); // a ping counts against the outbound bound like any frame
         } else {
