@@ -8,13 +8,13 @@ import java.util.List;
  * What {@code launcher/bench} was asked to do: the scenarios, full or {@code --quick}, and every
  * load figure, each with a {@code DEFAULT_*} (full run) and a {@code QUICK_*} (smoke run) value.
  *
- * <pre>launcher/bench echo|fanout|idle|connect|runtime|presence|burst|resume|all [--quick] [--rate N] [--connections N]
+ * <pre>launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|all [--quick] [--rate N] [--connections N]
  *   [--duration S] [--rounds N] [--members N] [--big-members N] [--fanout-rate N] [--sockets N]
  *   [--handshakes N] [--transport nio|epoll|io_uring] [--out DIR] [--jfr]</pre>
  */
 public final class BenchOptions {
 
-  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "connect", "runtime", "presence", "burst", "resume");
+  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "chat", "connect", "runtime", "presence", "burst", "resume");
 
   public static final int DEFAULT_RATE = 5_000;
   public static final int DEFAULT_CONNECTIONS = 200;
@@ -114,7 +114,7 @@ public final class BenchOptions {
       }
     }
     if (o.scenarios.isEmpty()) {
-      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|idle|connect|runtime|presence|burst|resume|all [--quick] [options]");
+      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|all [--quick] [options]");
     }
     return o;
   }
