@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  *       its text: server CPU per delivery (every server process of the target), p50/p99 of the
  *       deliveries, lost deliveries. Only the posted messages' frames count, not the count
  *       updates, join confirmations or other chat events;</li>
- *   <li>{@code --big-members} (10 000) over two gateway JVMs for ours (clients split between
+ *   <li>{@code --chat-big-members} (10 000) over two gateway JVMs for ours (clients split between
  *       them), at 5 messages a second; its members join as they connect (128 at a time,
  *       {@link ChatBurst#connectAndJoin}), as a burst of 10 000 on clients already connected would
  *       cost 10⁸ count updates.</li>
@@ -34,6 +34,8 @@ final class ChatFanoutScenario extends Scenario {
 
   static final String SERVICE = "benchchat";
   static final Duration TIMEOUT = Duration.ofSeconds(600);
+  /** For the big room's join: about members² / 2 count updates, 5 × 10⁷ for 10 000 (several minutes per target here). */
+  static final Duration BIG_JOIN_TIMEOUT = Duration.ofMinutes(40);
   static final int CONNECT_CONCURRENCY = 128;
   static final int WARMUP_S = 1;
   /** Servers count as idle again below this share of one core over a second. */
@@ -77,7 +79,7 @@ final class ChatFanoutScenario extends Scenario {
     }
 
     int m = options.members;
-    int big = options.bigMembers;
+    int big = options.chatBigMembers;
     Figure join = Figure.of(name(), "join burst: " + m + " members join one room at once, time to the last confirmation", "ms");
     Figure cpu = Figure.of(name(), "server CPU per delivery, " + m + " members at " + options.fanoutRate + " msg/s", "µs");
     Figure p50 = Figure.of(name(), "p50 latency of deliveries, " + m + " members", "ms");
@@ -141,7 +143,7 @@ final class ChatFanoutScenario extends Scenario {
     List<Conn> conns;
     ChatBurst.Joined joined;
     if (big) {
-      ChatBurst.Members joinedMembers = ChatBurst.connectAndJoin(client, ports, BenchPaths.CHAT, members, CONNECT_CONCURRENCY, TIMEOUT);
+      ChatBurst.Members joinedMembers = ChatBurst.connectAndJoin(client, ports, BenchPaths.CHAT, members, CONNECT_CONCURRENCY, BIG_JOIN_TIMEOUT);
       conns = joinedMembers.conns();
       joined = joinedMembers.joined();
       if (joinedMembers.failures() > 0) {

@@ -75,8 +75,8 @@ final class NodeBaseline {
       Files.createDirectories(prefix);
       Files.createDirectories(logDir);
       Path log = logDir.resolve("node-install.log");
-      Process p = new ProcessBuilder(npm, "install", "--prefix", prefix.toString(), "--no-audit", "--no-fund", "--no-save",
-        "--fetch-retries=1", "--fetch-timeout=30000", "ws@" + WS_VERSION)
+      Process p = new ProcessBuilder(npm, "install", "--prefix", prefix.toString(), "--prefer-offline", "--no-audit", "--no-fund", "--no-save",
+        "--fetch-retries=0", "--fetch-timeout=30000", "ws@" + WS_VERSION)
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
       if (!p.waitFor(INSTALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly();
