@@ -30,6 +30,8 @@ public final class ChatBurst {
   /** How long a burst may make no progress (no join confirmed, no message delivered) before it is given up. */
   static final long STALL_MS = 20_000;
   static final Duration GREETING_TIMEOUT = Duration.ofSeconds(30);
+  /** How often {@link #connectAndJoin} reports its progress. */
+  static final long PROGRESS_MS = 30_000;
 
   /**
    * What a burst did.
@@ -151,15 +153,18 @@ public final class ChatBurst {
    * The join of a big room as members arrive: the first client names itself, creates a new room
    * and joins it; then {@code members - 1} more connect ({@code concurrency} at a time, spread over
    * the ports), each sending {@code name} and {@code join} once greeted, and count once their join
-   * is confirmed. Every join sends the new count to every client connected so far, so this costs
-   * about members² / 2 deliveries, half of an all-at-once burst on members already connected.
+   * is confirmed. Every join sends the new count to every client connected so far and a newuser to
+   * every member, so this costs about members² frames, two thirds of an all-at-once burst on
+   * members already connected.
    */
-  static Members connectAndJoin(LoadClient client, List<Integer> ports, String path, int members, int concurrency, Duration timeout) {
+  static Members connectAndJoin(LoadClient client, List<Integer> ports, String path, int members, int concurrency, Duration timeout,
+                                java.util.function.Consumer<String> progress) {
     String room = "big-" + UUID.randomUUID().toString().substring(0, 8);
     String join = new JsonObject().put("type", "join").put("chatroom", room).encode();
     AtomicLong frames = new AtomicLong();
     AtomicLong lastFrame = new AtomicLong(System.nanoTime());
     AtomicLong lastConfirm = new AtomicLong();
+    AtomicInteger confirmed = new AtomicInteger();
     java.util.function.BiFunction<Conn, Boolean, Future<?>> joinOnce = (c, create) -> {
       Promise<Void> joined = Promise.promise();
       c.onText(t -> {
@@ -174,14 +179,27 @@ public final class ChatBurst {
           }
         } else if (create && t.contains("\"newchatroom\"") && t.contains("\"" + room + "\"")) {
           c.ws.writeTextMessage(join);
-        } else if (t.equals(join)) {
+        } else if (t.equals(join) && joined.tryComplete()) {
           lastConfirm.set(System.nanoTime());
-          joined.tryComplete();
+          confirmed.incrementAndGet();
         }
       });
+      c.closed().onComplete(code -> joined.tryFail("closed with " + code.result() + " before its join was confirmed"));
       return joined.future().timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     };
     long t0 = System.nanoTime();
+    long timer = client.vertx().setPeriodic(PROGRESS_MS, id -> progress.accept(String.format("%d of %d members joined, %d frames, after %.0f s",
+      confirmed.get(), members, frames.get(), (System.nanoTime() - t0) / 1e9)));
+    try {
+      return connectAndJoin(client, ports, path, members, concurrency, timeout, room, joinOnce, frames, lastFrame, lastConfirm, t0);
+    } finally {
+      client.vertx().cancelTimer(timer);
+    }
+  }
+
+  private static Members connectAndJoin(LoadClient client, List<Integer> ports, String path, int members, int concurrency, Duration timeout,
+                                        String room, java.util.function.BiFunction<Conn, Boolean, Future<?>> joinOnce,
+                                        AtomicLong frames, AtomicLong lastFrame, AtomicLong lastConfirm, long t0) {
     LoadClient.Opened first = client.connectAll(List.of(ports.get(0)), path, 1, 1, c -> joinOnce.apply(c, true), timeout);
     if (first.failures() > 0) {
       return new Members(first.conns(), new Joined(room, 0, 0, 0, 0), members, first.firstError());

@@ -24,8 +24,9 @@ import java.util.function.Consumer;
  *       updates, join confirmations or other chat events;</li>
  *   <li>{@code --chat-big-members} (10 000) over two gateway JVMs for ours (clients split between
  *       them), at 5 messages a second; its members join as they connect (128 at a time,
- *       {@link ChatBurst#connectAndJoin}), as a burst of 10 000 on clients already connected would
- *       cost 10⁸ count updates.</li>
+ *       {@link ChatBurst#connectAndJoin}): each join sends a count update to every client connected
+ *       and a newuser to every member, about members² frames (10⁸ for 10 000; a burst on clients
+ *       already connected would be 1.5 × 10⁸).</li>
  * </ul>
  * After each target's clients close, the bench waits until the target's servers are idle again
  * (each close sends a count update to every client still connected) before the next target.
@@ -34,7 +35,7 @@ final class ChatFanoutScenario extends Scenario {
 
   static final String SERVICE = "benchchat";
   static final Duration TIMEOUT = Duration.ofSeconds(600);
-  /** For the big room's join: about members² / 2 count updates, 5 × 10⁷ for 10 000 (several minutes per target here). */
+  /** For the big room's join: about members² frames, 10⁸ for 10 000 (many minutes per target here). */
   static final Duration BIG_JOIN_TIMEOUT = Duration.ofMinutes(40);
   static final int CONNECT_CONCURRENCY = 128;
   static final int WARMUP_S = 1;
@@ -114,13 +115,13 @@ final class ChatFanoutScenario extends Scenario {
     }
     String notes = failed.isEmpty() ? "" : "failed: " + failed;
     String best = options.rounds > 1 ? "best of " + options.rounds + " rounds (lowest p99), for every chat fan-out figure; " : "";
-    figures.add(join.note("the seed protocol: every join sends the new count to every client (" + m + "² count updates)"));
+    figures.add(join.note("the seed protocol: every join sends the new count to every client and a newuser to the room (about 1.5 × " + m + "² frames)"));
     figures.add(cpu.goal("≤ bare, ≤ node", atMostBaselines(cpu)).note(best + "only the posted messages' deliveries count; "
       + "CPU of every server process of the target (ours: gateway, services and chat JVMs)"));
     figures.add(p50);
     figures.add(p99.goal("≤ node", p99.ratio(Target.NODE) == null ? null : p99.ratio(Target.NODE) <= 1.0));
     figures.add(lost.goal("0", lost.ours() == null ? null : lost.ours() == 0).note(notes));
-    figures.add(bigJoin.note("each member joins as it connects: about " + big + "²/2 count updates"));
+    figures.add(bigJoin.note("each member joins as it connects: about " + big + "² frames (count updates and newusers)"));
     figures.add(bigCpu.goal("≤ bare, ≤ node", atMostBaselines(bigCpu)));
     figures.add(bigP50);
     figures.add(bigP99.goal("≤ node", bigP99.ratio(Target.NODE) == null ? null : bigP99.ratio(Target.NODE) <= 1.0));
@@ -143,7 +144,8 @@ final class ChatFanoutScenario extends Scenario {
     List<Conn> conns;
     ChatBurst.Joined joined;
     if (big) {
-      ChatBurst.Members joinedMembers = ChatBurst.connectAndJoin(client, ports, BenchPaths.CHAT, members, CONNECT_CONCURRENCY, BIG_JOIN_TIMEOUT);
+      ChatBurst.Members joinedMembers = ChatBurst.connectAndJoin(client, ports, BenchPaths.CHAT, members, CONNECT_CONCURRENCY, BIG_JOIN_TIMEOUT,
+        line -> say("%s: %s", label, line));
       conns = joinedMembers.conns();
       joined = joinedMembers.joined();
       if (joinedMembers.failures() > 0) {

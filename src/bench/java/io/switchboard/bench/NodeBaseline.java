@@ -43,9 +43,11 @@ final class NodeBaseline {
       if (!Files.isRegularFile(script)) {
         return skip(SCRIPT + " is not there (the bench runs from a source checkout)");
       }
-      String node = executable(System.getenv("BENCH_NODE"), "node");
+      String given = System.getenv("BENCH_NODE");
+      String node = executable(given, "node");
       if (node == null) {
-        return skip("node is not installed (no `node` on the PATH; BENCH_NODE may name it)");
+        return skip(given != null && !given.isBlank() ? "BENCH_NODE=" + given + " is not an executable"
+          : "node is not installed (no `node` on the PATH; BENCH_NODE may name it)");
       }
       Path prefix = root.resolve(MODULES);
       Path modules = prefix.resolve("node_modules");
