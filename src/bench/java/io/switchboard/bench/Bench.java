@@ -47,8 +47,8 @@ public final class Bench {
     System.exit(result.errors().isEmpty() ? 0 : 1);
   }
 
-  /** Where a run wrote its files, and the scenarios that failed (name → message). */
-  public record Result(Path dir, Map<String, String> errors) {
+  /** Where a run wrote its files, the scenarios that failed (name → message), and the targets skipped (name → why). */
+  public record Result(Path dir, Map<String, String> errors, Map<String, String> skipped) {
   }
 
   /** Runs the scenarios of {@code options}; never throws for a failed scenario (see the result). */
@@ -68,13 +68,14 @@ public final class Bench {
     progress.accept("bench " + String.join(" ", options.scenarios) + (options.quick ? " (quick)" : "") + " → " + dir);
     Map<String, Scenario.Outcome> outcomes = new LinkedHashMap<>();
     Map<String, String> errors = new LinkedHashMap<>();
+    Map<String, String> skipped = new LinkedHashMap<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2)
       .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
     LoadClient client = new LoadClient(vertx);
     try (Fleet fleet = new Fleet(jvm, dir, options.jfr, client, progress)) {
       // every server up before any measurement: no JVM start-up or JIT burst inside another's window
-      fleet.startAll(OURS_ONLY.containsAll(options.scenarios) ? java.util.List.of(Target.SWITCHBOARD) : Target.ALL);
-      if (options.runs("fanout")) {
+      fleet.startAll(targets(options));
+      if (options.runs("fanout") || options.runs("chat")) {
         fleet.switchboardTwoGateways();
       }
       for (String name : options.scenarios) {
@@ -92,6 +93,7 @@ public final class Bench {
           }
         }
       }
+      skipped.putAll(fleet.skipped());
     } catch (RuntimeException e) {
       errors.put("fleet", String.valueOf(e.getMessage()));
       progress.accept("FAILED: " + e.getMessage());
@@ -100,16 +102,27 @@ public final class Bench {
     }
     Charts charts = new Charts(dir);
     charts.draw(outcomes);
-    new Report(dir).write(machine, options, outcomes, errors, charts.written());
+    new Report(dir).write(machine, options, outcomes, errors, skipped, charts.written());
     progress.accept("wrote " + dir.resolve("results.json") + ", report.md and " + charts.written().size() + " chart(s)");
     out.accept(Report.table(outcomes));
-    return new Result(dir, errors);
+    return new Result(dir, errors, skipped);
+  }
+
+  /** The targets the scenarios need, in the report's order: ours only, chat's (ours, bare, node), or all. */
+  private static java.util.List<String> targets(BenchOptions options) {
+    java.util.Set<String> need = new java.util.HashSet<>();
+    for (String s : options.scenarios) {
+      need.addAll(OURS_ONLY.contains(s) ? java.util.List.of(Target.SWITCHBOARD)
+        : s.equals("chat") ? ChatFanoutScenario.TARGETS : Target.ALL);
+    }
+    return Target.ALL.stream().filter(need::contains).toList();
   }
 
   private static Scenario scenario(String name, BenchOptions o, Fleet fleet, LoadClient client, Consumer<String> progress) {
     return switch (name) {
       case "echo" -> new EchoScenario(o, fleet, client, progress);
       case "fanout" -> new FanoutScenario(o, fleet, client, progress);
+      case "chat" -> new ChatFanoutScenario(o, fleet, client, progress);
       case "idle" -> new IdleScenario(o, fleet, client, progress);
       case "connect" -> new ConnectScenario(o, fleet, client, progress);
       case "runtime" -> new RuntimeScenario(o, fleet, client, progress);

@@ -8,13 +8,13 @@ import java.util.List;
  * What {@code launcher/bench} was asked to do: the scenarios, full or {@code --quick}, and every
  * load figure, each with a {@code DEFAULT_*} (full run) and a {@code QUICK_*} (smoke run) value.
  *
- * <pre>launcher/bench echo|fanout|idle|connect|runtime|presence|burst|resume|all [--quick] [--rate N] [--connections N]
- *   [--duration S] [--rounds N] [--members N] [--big-members N] [--fanout-rate N] [--sockets N]
+ * <pre>launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|all [--quick] [--rate N] [--connections N]
+ *   [--duration S] [--rounds N] [--members N] [--big-members N] [--chat-big-members N] [--fanout-rate N] [--sockets N]
  *   [--handshakes N] [--transport nio|epoll|io_uring] [--out DIR] [--jfr]</pre>
  */
 public final class BenchOptions {
 
-  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "connect", "runtime", "presence", "burst", "resume");
+  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "chat", "connect", "runtime", "presence", "burst", "resume");
 
   public static final int DEFAULT_RATE = 5_000;
   public static final int DEFAULT_CONNECTIONS = 200;
@@ -24,6 +24,8 @@ public final class BenchOptions {
   public static final int DEFAULT_PAYLOAD_BYTES = 64;
   public static final int DEFAULT_MEMBERS = 1_000;
   public static final int DEFAULT_BIG_MEMBERS = 10_000;
+  /** The chat's big room: its members cost about members² frames to join (the seed protocol's counts and newusers), so it has its own option. */
+  public static final int DEFAULT_CHAT_BIG_MEMBERS = 10_000;
   public static final int DEFAULT_FANOUT_RATE = 20;
   public static final int DEFAULT_BIG_FANOUT_RATE = 5;
   public static final int DEFAULT_SOCKETS = 15_000;
@@ -39,6 +41,7 @@ public final class BenchOptions {
   public static final int QUICK_ROUNDS = 1;
   public static final int QUICK_MEMBERS = 100;
   public static final int QUICK_BIG_MEMBERS = 200;
+  public static final int QUICK_CHAT_BIG_MEMBERS = 200;
   public static final int QUICK_SOCKETS = 300;
   public static final int QUICK_HANDSHAKES = 200;
   public static final int QUICK_RUNTIME_SESSIONS = 10;
@@ -55,6 +58,7 @@ public final class BenchOptions {
   int payloadBytes = DEFAULT_PAYLOAD_BYTES;
   int members;
   int bigMembers;
+  int chatBigMembers;
   int fanoutRate = DEFAULT_FANOUT_RATE;
   int bigFanoutRate = DEFAULT_BIG_FANOUT_RATE;
   int sockets;
@@ -80,6 +84,7 @@ public final class BenchOptions {
     o.rounds = o.quick ? QUICK_ROUNDS : DEFAULT_ROUNDS;
     o.members = o.quick ? QUICK_MEMBERS : DEFAULT_MEMBERS;
     o.bigMembers = o.quick ? QUICK_BIG_MEMBERS : DEFAULT_BIG_MEMBERS;
+    o.chatBigMembers = o.quick ? QUICK_CHAT_BIG_MEMBERS : DEFAULT_CHAT_BIG_MEMBERS;
     o.sockets = o.quick ? QUICK_SOCKETS : DEFAULT_SOCKETS;
     o.handshakes = o.quick ? QUICK_HANDSHAKES : DEFAULT_HANDSHAKES;
     o.runtimeSessions = o.quick ? QUICK_RUNTIME_SESSIONS : DEFAULT_RUNTIME_SESSIONS;
@@ -97,6 +102,7 @@ public final class BenchOptions {
         case "--payload" -> o.payloadBytes = positive(a, args, ++i);
         case "--members" -> o.members = positive(a, args, ++i);
         case "--big-members" -> o.bigMembers = positive(a, args, ++i);
+        case "--chat-big-members" -> o.chatBigMembers = positive(a, args, ++i);
         case "--fanout-rate" -> o.fanoutRate = positive(a, args, ++i);
         case "--sockets" -> o.sockets = positive(a, args, ++i);
         case "--handshakes" -> o.handshakes = positive(a, args, ++i);
@@ -107,14 +113,14 @@ public final class BenchOptions {
           if (!SCENARIOS.contains(a)) {
             throw new IllegalArgumentException("unknown scenario or option \"" + a + "\" (scenarios: "
               + String.join(", ", SCENARIOS) + ", all; options: --quick --rate --connections --duration --warmup"
-              + " --rounds --payload --members --big-members --fanout-rate --sockets --handshakes --transport --out --jfr)");
+              + " --rounds --payload --members --big-members --chat-big-members --fanout-rate --sockets --handshakes --transport --out --jfr)");
           }
           o.scenarios.add(a);
         }
       }
     }
     if (o.scenarios.isEmpty()) {
-      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|idle|connect|runtime|presence|burst|resume|all [--quick] [options]");
+      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|all [--quick] [options]");
     }
     return o;
   }

@@ -7,6 +7,8 @@ final class BenchPaths {
   static final String ECHO = "/echo";
   /** One room: every text message goes to every socket on this path. */
   static final String ROOM = "/room";
+  /** The seed chat's protocol ({@code ChatService} for ours; {@link BareChat} and the node script for the baselines). */
+  static final String CHAT = "/bench_chat";
   /** Routed to a service that is started late and killed (the runtime scenario). */
   static final String LATE = "/late";
 

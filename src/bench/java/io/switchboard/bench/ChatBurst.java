@@ -30,6 +30,8 @@ public final class ChatBurst {
   /** How long a burst may make no progress (no join confirmed, no message delivered) before it is given up. */
   static final long STALL_MS = 20_000;
   static final Duration GREETING_TIMEOUT = Duration.ofSeconds(30);
+  /** How often {@link #connectAndJoin} reports its progress. */
+  static final long PROGRESS_MS = 30_000;
 
   /**
    * What a burst did.
@@ -78,7 +80,7 @@ public final class ChatBurst {
     }
   }
 
-  private static Future<?> greeted(Conn c) {
+  static Future<?> greeted(Conn c) {
     Promise<Void> greeted = Promise.promise();
     c.onText(t -> {
       if (t.contains("\"listing\"")) {
@@ -88,14 +90,24 @@ public final class ChatBurst {
     return greeted.future().timeout(GREETING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private static Result burst(LoadClient client, List<Integer> ports, String path, List<Conn> conns, int senders, int messagesEach, Duration timeout) {
+  /**
+   * What a join burst did: the room, the joins confirmed, from the first join sent to the last
+   * confirmation, and every frame the members got until the traffic stopped.
+   */
+  public record Joined(String room, int confirmed, long joinMs, long deliveries, long deliveryMs) {
+  }
+
+  /**
+   * The burst itself on open, greeted sockets: each names itself, one creates a new room, then
+   * all join it at once; returns once every join is confirmed and the traffic stopped (bounded).
+   */
+  static Joined joinBurst(List<Conn> conns, Duration timeout) {
     String room = "burst-" + UUID.randomUUID().toString().substring(0, 8);
     String confirm = new JsonObject().put("type", "join").put("chatroom", room).encode();
     AtomicLong frames = new AtomicLong();
     AtomicLong lastFrame = new AtomicLong(System.nanoTime());
     AtomicLong lastConfirm = new AtomicLong();
     AtomicInteger confirmed = new AtomicInteger();
-    AtomicLong delivered = new AtomicLong();
     Promise<Void> created = Promise.promise();
     for (Conn c : conns) {
       AtomicBoolean joined = new AtomicBoolean();
@@ -108,8 +120,6 @@ public final class ChatBurst {
             confirmed.incrementAndGet();
             lastConfirm.set(now);
           }
-        } else if (t.contains("burst-msg ")) {
-          delivered.incrementAndGet();
         } else if (t.contains("\"newchatroom\"") && t.contains("\"" + room + "\"")) {
           created.tryComplete();
         }
@@ -132,9 +142,90 @@ public final class ChatBurst {
     awaitProgress(confirmed::get, conns.size(), conns, timeout);
     long joinMs = confirmed.get() == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(lastConfirm.get() - t0);
     awaitQuiet(lastFrame, timeout);
-    long deliveries = frames.get();
-    long deliveryMs = TimeUnit.NANOSECONDS.toMillis(lastFrame.get() - t0);
+    return new Joined(room, confirmed.get(), joinMs, frames.get(), TimeUnit.NANOSECONDS.toMillis(lastFrame.get() - t0));
+  }
 
+  /** Sockets that joined as they connected ({@link #connectAndJoin}), and how long that took. */
+  record Members(List<Conn> conns, Joined joined, int failures, String firstError) {
+  }
+
+  /**
+   * The join of a big room as members arrive: the first client names itself, creates a new room
+   * and joins it; then {@code members - 1} more connect ({@code concurrency} at a time, spread over
+   * the ports), each sending {@code name} and {@code join} once greeted, and count once their join
+   * is confirmed. Every join sends the new count to every client connected so far and a newuser to
+   * every member, so this costs about members² frames, two thirds of an all-at-once burst on
+   * members already connected.
+   */
+  static Members connectAndJoin(LoadClient client, List<Integer> ports, String path, int members, int concurrency, Duration timeout,
+                                java.util.function.Consumer<String> progress) {
+    String room = "big-" + UUID.randomUUID().toString().substring(0, 8);
+    String join = new JsonObject().put("type", "join").put("chatroom", room).encode();
+    AtomicLong frames = new AtomicLong();
+    AtomicLong lastFrame = new AtomicLong(System.nanoTime());
+    AtomicLong lastConfirm = new AtomicLong();
+    AtomicInteger confirmed = new AtomicInteger();
+    java.util.function.BiFunction<Conn, Boolean, Future<?>> joinOnce = (c, create) -> {
+      Promise<Void> joined = Promise.promise();
+      c.onText(t -> {
+        frames.incrementAndGet();
+        lastFrame.set(System.nanoTime());
+        if (t.contains("\"listing\"") && !joined.future().isComplete()) {
+          c.ws.writeTextMessage(new JsonObject().put("type", "name").put("name", "m" + c.index).encode());
+          if (create) {
+            c.ws.writeTextMessage(new JsonObject().put("type", "create").put("chatroom", room).encode());
+          } else {
+            c.ws.writeTextMessage(join);
+          }
+        } else if (create && t.contains("\"newchatroom\"") && t.contains("\"" + room + "\"")) {
+          c.ws.writeTextMessage(join);
+        } else if (t.equals(join) && joined.tryComplete()) {
+          lastConfirm.set(System.nanoTime());
+          confirmed.incrementAndGet();
+        }
+      });
+      c.closed().onComplete(code -> joined.tryFail("closed with " + code.result() + " before its join was confirmed"));
+      return joined.future().timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    };
+    long t0 = System.nanoTime();
+    long timer = client.vertx().setPeriodic(PROGRESS_MS, id -> progress.accept(String.format("%d of %d members joined, %d frames, after %.0f s",
+      confirmed.get(), members, frames.get(), (System.nanoTime() - t0) / 1e9)));
+    try {
+      return connectAndJoin(client, ports, path, members, concurrency, timeout, room, joinOnce, frames, lastFrame, lastConfirm, t0);
+    } finally {
+      client.vertx().cancelTimer(timer);
+    }
+  }
+
+  private static Members connectAndJoin(LoadClient client, List<Integer> ports, String path, int members, int concurrency, Duration timeout,
+                                        String room, java.util.function.BiFunction<Conn, Boolean, Future<?>> joinOnce,
+                                        AtomicLong frames, AtomicLong lastFrame, AtomicLong lastConfirm, long t0) {
+    LoadClient.Opened first = client.connectAll(List.of(ports.get(0)), path, 1, 1, c -> joinOnce.apply(c, true), timeout);
+    if (first.failures() > 0) {
+      return new Members(first.conns(), new Joined(room, 0, 0, 0, 0), members, first.firstError());
+    }
+    LoadClient.Opened rest = client.connectAll(ports, path, members - 1, concurrency, c -> joinOnce.apply(c, false), timeout);
+    List<Conn> conns = new java.util.ArrayList<>(first.conns());
+    conns.addAll(rest.conns());
+    long joinMs = TimeUnit.NANOSECONDS.toMillis(lastConfirm.get() - t0);
+    awaitQuiet(lastFrame, timeout);
+    return new Members(conns, new Joined(room, conns.size(), joinMs, frames.get(), TimeUnit.NANOSECONDS.toMillis(lastFrame.get() - t0)),
+      rest.failures(), rest.firstError());
+  }
+
+  private static Result burst(LoadClient client, List<Integer> ports, String path, List<Conn> conns, int senders, int messagesEach, Duration timeout) {
+    Joined joined = joinBurst(conns, timeout);
+    String room = joined.room();
+    AtomicLong lastFrame = new AtomicLong(System.nanoTime());
+    AtomicLong delivered = new AtomicLong();
+    for (Conn c : conns) {
+      c.onText(t -> {
+        lastFrame.set(System.nanoTime());
+        if (t.contains("burst-msg ")) {
+          delivered.incrementAndGet();
+        }
+      });
+    }
     int n = Math.min(senders, conns.size());
     long expected = (long) n * messagesEach * conns.size();
     for (int s = 0; s < n; s++) {
@@ -148,7 +239,7 @@ public final class ChatBurst {
     }
     awaitProgress(delivered::get, expected, conns, timeout);
     awaitQuiet(lastFrame, timeout);
-    return new Result(conns.size(), confirmed.get(), joinMs, deliveries, deliveryMs, expected, delivered.get(),
+    return new Result(conns.size(), joined.confirmed(), joined.joinMs(), joined.deliveries(), joined.deliveryMs(), expected, delivered.get(),
       listedCount(client, ports.get(0), path, room, timeout));
   }
 
@@ -156,7 +247,7 @@ public final class ChatBurst {
    * Waits until {@code value} reaches {@code target}; gives up when it made no progress for
    * {@link #STALL_MS}, when a socket closed, or after {@code timeout}.
    */
-  private static void awaitProgress(java.util.function.LongSupplier value, long target, List<Conn> conns, Duration timeout) {
+  static void awaitProgress(java.util.function.LongSupplier value, long target, List<Conn> conns, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     long last = -1;
     long lastChange = System.nanoTime();
@@ -173,7 +264,7 @@ public final class ChatBurst {
   }
 
   /** Waits (bounded) until no frame arrived for {@link #QUIET_MS}. */
-  private static void awaitQuiet(AtomicLong lastFrame, Duration timeout) {
+  static void awaitQuiet(AtomicLong lastFrame, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() - lastFrame.get() < TimeUnit.MILLISECONDS.toNanos(QUIET_MS) && System.nanoTime() < deadline) {
       LoadClient.sleep(50);

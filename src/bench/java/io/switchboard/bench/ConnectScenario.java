@@ -34,7 +34,7 @@ final class ConnectScenario extends Scenario {
   @Override
   void run() {
     int n = options.handshakes;
-    for (String name : Target.ALL) { // a warm-up so that the JIT has seen the path
+    for (String name : fleet.running(Target.ALL)) { // a warm-up so that the JIT has seen the path
       Target t = fleet.target(name);
       LoadClient.closeAll(client.connectAll(t.ports(), BenchPaths.ECHO, Math.min(n, WARMUP_HANDSHAKES), options.connectConcurrency,
         c -> LoadClient.roundTrip(c, "warm", ECHO_TIMEOUT), TIMEOUT).conns(), Duration.ofSeconds(30));
@@ -42,7 +42,7 @@ final class ConnectScenario extends Scenario {
     Map<String, Round> best = new LinkedHashMap<>();
     Map<String, JsonArray> rounds = new LinkedHashMap<>();
     for (int r = 1; r <= options.rounds; r++) {
-      for (String name : Target.ALL) {
+      for (String name : fleet.running(Target.ALL)) {
         Round round = measure(r, name, fleet.target(name), n);
         rounds.computeIfAbsent(name, k -> new JsonArray()).add(round.json);
         best.merge(name, round, (a, b) -> b.perSecond > a.perSecond ? b : a);

@@ -44,7 +44,7 @@ final class EchoScenario extends Scenario {
   void run() {
     Traffic traffic = new Traffic(options.payloadBytes);
     Map<String, List<Conn>> sockets = new LinkedHashMap<>();
-    for (String name : Target.ALL) {
+    for (String name : fleet.running(Target.ALL)) {
       Target t = fleet.target(name);
       LoadClient.Opened opened = client.connectAll(t.ports(), BenchPaths.ECHO, options.connections, CONNECT_CONCURRENCY, null, CONNECT_TIMEOUT);
       if (opened.failures() > 0) {
@@ -56,7 +56,7 @@ final class EchoScenario extends Scenario {
     Map<String, Round> bestPeak = new LinkedHashMap<>();
     Map<String, JsonArray> rounds = new LinkedHashMap<>();
     for (int r = 1; r <= options.rounds; r++) {
-      for (String name : Target.ALL) {
+      for (String name : fleet.running(Target.ALL)) {
         Round round = measure(name, r, fleet.target(name), sockets.get(name), traffic);
         rounds.computeIfAbsent(name, n -> new JsonArray()).add(round.toJson(options.rate));
         bestOpen.merge(name, round, (a, b) -> b.open.ms(99) < a.open.ms(99) ? b : a);
@@ -72,7 +72,7 @@ final class EchoScenario extends Scenario {
     Figure peak = Figure.of(name(), "peak throughput (closed loop)", "msg/s").note(best);
     Figure peakCpu = Figure.of(name(), "server CPU per message at peak", "µs");
     Figure lost = Figure.of(name(), "lost at " + options.rate + " msg/s", "msgs");
-    for (String name : Target.ALL) {
+    for (String name : fleet.running(Target.ALL)) {
       Round o = bestOpen.get(name);
       Round p = bestPeak.get(name);
       cpu.value(name, round(o.openCpu.serverMicrosPer(o.rated.received()), 2));

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 /**
  * fanout: a room of M members, one of them posting at a fixed rate; every member must get every
  * message. On every target with {@code --members}, then ours with {@code --big-members} split
- * over two gateway JVMs (and bare, one JVM, with as many).
+ * over two gateway JVMs (and bare and node, one process each, with as many).
  */
 final class FanoutScenario extends Scenario {
 
@@ -49,7 +49,7 @@ final class FanoutScenario extends Scenario {
     Figure cpu = Figure.of(name(), "server CPU per delivery, " + m + " members", "µs");
     Figure p99 = Figure.of(name(), "p99 latency, " + m + " members at " + options.fanoutRate + " msg/s", "ms");
     Figure lost = Figure.of(name(), "lost deliveries, " + m + " members", "msgs");
-    for (String name : Target.ALL) {
+    for (String name : fleet.running(Target.ALL)) {
       Run r = measure(name, fleet.target(name), m, options.fanoutRate);
       cpu.value(name, round(r.cpu.serverMicrosPer(r.deliveries()), 3));
       p99.value(name, round(r.latency.ms(99), 3));
@@ -59,7 +59,7 @@ final class FanoutScenario extends Scenario {
     Figure bigP99 = Figure.of(name(), "p99 latency, " + big + " members (ours on 2 gateway JVMs) at " + options.bigFanoutRate + " msg/s", "ms");
     Figure bigCpu = Figure.of(name(), "server CPU per delivery, " + big + " members", "µs");
     Figure bigLost = Figure.of(name(), "lost deliveries, " + big + " members", "msgs");
-    for (String name : List.of(Target.SWITCHBOARD, Target.BARE)) {
+    for (String name : fleet.running(List.of(Target.SWITCHBOARD, Target.BARE, Target.NODE))) {
       Target t = name.equals(Target.SWITCHBOARD) ? fleet.switchboardTwoGateways() : fleet.target(name);
       Run r = measure(name + "-big", t, big, options.bigFanoutRate);
       bigP99.value(name, round(r.latency.ms(99), 3));

@@ -23,7 +23,9 @@ import java.util.function.Consumer;
  *   <li><b>switchboard</b>: gateway JVM(s) + a services JVM (echo, room), clustered;</li>
  *   <li><b>bare</b>: {@link BareEchoVerticle}, one JVM;</li>
  *   <li><b>naive</b>: {@link NaiveGatewayVerticle} + {@link NaiveEchoConsumer}, two clustered JVMs;</li>
- *   <li><b>local</b>: the gateway with the echo and room services in its own JVM (local event bus).</li>
+ *   <li><b>local</b>: the gateway with the echo and room services in its own JVM (local event bus);</li>
+ *   <li><b>node</b>: {@code src/bench/node/server.js} on the {@code ws} package, one Node.js process
+ *       ({@link NodeBaseline}); skipped, with the reason in {@link #skipped()}, when node or ws is unavailable.</li>
  * </ul>
  */
 final class Fleet implements AutoCloseable {
@@ -40,6 +42,8 @@ final class Fleet implements AutoCloseable {
   private final Consumer<String> progress;
   private final LoadClient probe;
   private final Map<String, Target> targets = new LinkedHashMap<>();
+  /** Targets that could not run here (node without node or ws): name → why. */
+  private final Map<String, String> skipped = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<ServerJvm> started = java.util.Collections.synchronizedList(new ArrayList<>());
   private volatile BenchCluster switchboardCluster;
 
@@ -58,13 +62,38 @@ final class Fleet implements AutoCloseable {
   void startAll(List<String> names) {
     List<java.util.concurrent.CompletableFuture<Target>> starts = new ArrayList<>();
     for (String name : names) {
-      starts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> target(name)));
+      if (name.equals(Target.NODE)) {
+        starts.add(java.util.concurrent.CompletableFuture.supplyAsync(this::nodeOrSkip));
+      } else {
+        starts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> target(name)));
+      }
     }
     try {
       java.util.concurrent.CompletableFuture.allOf(starts.toArray(new java.util.concurrent.CompletableFuture[0])).join();
     } catch (java.util.concurrent.CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
+  }
+
+  /** The node target, or null with the reason kept in {@link #skipped()}: never fails the run. */
+  private Target nodeOrSkip() {
+    try {
+      return target(Target.NODE);
+    } catch (RuntimeException e) {
+      skipped.put(Target.NODE, String.valueOf(e.getMessage()).lines().findFirst().orElse("failed to start"));
+      progress.accept("  node is skipped: " + skipped.get(Target.NODE));
+      return null;
+    }
+  }
+
+  /** Of these targets, the ones that run here (not {@linkplain #skipped() skipped}), in order. */
+  List<String> running(List<String> names) {
+    return names.stream().filter(n -> !skipped.containsKey(n)).toList();
+  }
+
+  /** Targets skipped in this run, with the reason. */
+  Map<String, String> skipped() {
+    return new java.util.TreeMap<>(skipped);
   }
 
   /** Starts (once) and returns a target by name. */
@@ -80,12 +109,13 @@ final class Fleet implements AutoCloseable {
         case Target.BARE -> bare();
         case Target.NAIVE -> naive();
         case Target.LOCAL -> local();
+        case Target.NODE -> node();
         default -> throw new IllegalArgumentException(name);
       };
       synchronized (targets) {
         targets.put(name, t);
       }
-      progress.accept(String.format("  %s is up (%d JVM(s), %.1f s)", name, t.servers().size(), (System.nanoTime() - t0) / 1e9));
+      progress.accept(String.format("  %s is up (%d process(es), %.1f s)", name, t.servers().size(), (System.nanoTime() - t0) / 1e9));
     }
     return t;
   }
@@ -176,6 +206,27 @@ final class Fleet implements AutoCloseable {
       "-conf", write("local.json", servicesConfig(gatewayConfig(port))).toString()), "Service host deployed");
     awaitRoutable(port, BenchPaths.ECHO);
     return new Target(Target.LOCAL, List.of(port), List.of(local), List.of(local));
+  }
+
+  private Target node() {
+    String why = skipped.get(Target.NODE);
+    if (why != null) {
+      throw new IllegalStateException("node is skipped: " + why);
+    }
+    NodeBaseline.Availability node = NodeBaseline.detect(jvm.root(), dir.resolve("logs"));
+    if (!node.available()) {
+      throw new IllegalStateException(node.skipReason());
+    }
+    int port = BenchCluster.freePort();
+    List<String> command = new ArrayList<>(node.command());
+    command.add(Integer.toString(port));
+    command.add(HOST);
+    progress.accept("  starting node ...");
+    ServerJvm n = ServerJvm.startProcess("node", command, node.env(), jvm.root(), dir.resolve("logs"));
+    started.add(n);
+    n.await("bench: node ready", START_TIMEOUT);
+    awaitRoutable(port, BenchPaths.ECHO);
+    return new Target(Target.NODE, List.of(port), List.of(n), List.of(n));
   }
 
   private ServerJvm start(String name, Path cluster, List<String> args, String readyLine) {

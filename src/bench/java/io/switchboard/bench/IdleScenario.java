@@ -35,11 +35,11 @@ final class IdleScenario extends Scenario {
     Figure rss = Figure.of(name(), "gateway RSS growth per idle socket, " + n + " sockets", "KB");
     Figure heap = Figure.of(name(), "gateway heap after GC per idle socket", "KB");
     Figure serviceHeap = Figure.of(name(), "service JVM heap after GC per session", "KB");
-    for (String name : Target.ALL) {
+    for (String name : fleet.running(Target.ALL)) {
       Target t = fleet.target(name);
       ServerJvm gw = t.gateways().get(0);
       List<ServerJvm> others = t.servers().stream().filter(s -> !t.gateways().contains(s)).toList();
-      long heapBefore = gw.heapAfterGc();
+      long heapBefore = gw.jvm ? gw.heapAfterGc() : 0; // node: no heap figure
       long otherHeapBefore = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
       long rssBefore = gw.stats().rssBytes();
       List<Conn> conns = new java.util.ArrayList<>(n);
@@ -55,7 +55,7 @@ final class IdleScenario extends Scenario {
         failures += part.failures();
         firstError = firstError != null ? firstError : part.firstError();
         nanos += part.nanos();
-        if (step < STEPS) {
+        if (step < STEPS && gw.jvm) {
           curve.add(new io.vertx.core.json.JsonArray().add(conns.size()).add(round((gw.heapAfterGc() - heapBefore) / 1048576.0, 2)));
         }
       }
@@ -66,10 +66,12 @@ final class IdleScenario extends Scenario {
       }
       LoadClient.sleep(1000);
       long rssAfter = gw.stats().rssBytes();
-      long heapAfter = gw.heapAfterGc();
-      curve.add(new io.vertx.core.json.JsonArray().add(open).add(round((heapAfter - heapBefore) / 1048576.0, 2)));
+      long heapAfter = gw.jvm ? gw.heapAfterGc() : 0;
+      if (gw.jvm) {
+        curve.add(new io.vertx.core.json.JsonArray().add(open).add(round((heapAfter - heapBefore) / 1048576.0, 2)));
+      }
       long otherHeapAfter = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
-      if (!options.quick) {
+      if (!options.quick && gw.jvm) {
         saveHistogram(name, gw);
       }
       double rssKb = (rssAfter - rssBefore) / 1024.0 / open;
@@ -77,7 +79,9 @@ final class IdleScenario extends Scenario {
       say("%s: %d sockets open (%d failed) in %.1f s: RSS +%.1f MB (%.2f KB/socket), heap after GC +%.1f MB (%.2f KB/socket)",
         name, open, opened.failures(), opened.nanos() / 1e9, (rssAfter - rssBefore) / 1e6, rssKb, (heapAfter - heapBefore) / 1e6, heapKb);
       rss.value(name, round(rssKb, 2));
-      heap.value(name, round(heapKb, 2));
+      if (gw.jvm) {
+        heap.value(name, round(heapKb, 2));
+      }
       if (!others.isEmpty()) {
         serviceHeap.value(name, round((otherHeapAfter - otherHeapBefore) / 1024.0 / open, 2));
       }
@@ -86,7 +90,7 @@ final class IdleScenario extends Scenario {
         .put("gatewayRssBefore", rssBefore).put("gatewayRssAfter", rssAfter)
         .put("gatewayHeapBefore", heapBefore).put("gatewayHeapAfter", heapAfter)
         .put("otherJvmsHeapBefore", otherHeapBefore).put("otherJvmsHeapAfter", otherHeapAfter)
-        .put("heapCurveMb", curve));
+        .put("heapCurveMb", gw.jvm ? curve : null));
       LoadClient.closeAll(opened.conns(), Duration.ofSeconds(60));
     }
     figures.add(rss.goal("≤ 6 KB", rss.ours() == null ? null : rss.ours() <= 6));

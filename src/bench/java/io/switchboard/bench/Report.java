@@ -20,7 +20,8 @@ final class Report {
     this.dir = dir;
   }
 
-  void write(JsonObject machine, BenchOptions options, Map<String, Scenario.Outcome> outcomes, Map<String, String> errors, List<String> charts) {
+  void write(JsonObject machine, BenchOptions options, Map<String, Scenario.Outcome> outcomes, Map<String, String> errors,
+             Map<String, String> skipped, List<String> charts) {
     JsonArray figures = new JsonArray();
     JsonObject raw = new JsonObject();
     outcomes.forEach((name, o) -> {
@@ -29,18 +30,21 @@ final class Report {
     });
     JsonObject errs = new JsonObject();
     errors.forEach(errs::put);
+    JsonObject skips = new JsonObject();
+    skipped.forEach(skips::put);
     JsonObject results = new JsonObject().put("command", options.commandLine).put("quick", options.quick)
       .put("transport", options.transport == null ? "default" : options.transport)
-      .put("machine", machine).put("figures", figures).put("raw", raw).put("errors", errs).put("charts", new JsonArray(charts));
+      .put("machine", machine).put("figures", figures).put("raw", raw).put("errors", errs).put("skippedTargets", skips).put("charts", new JsonArray(charts));
     try {
       Files.writeString(dir.resolve("results.json"), results.encodePrettily());
-      Files.writeString(dir.resolve("report.md"), markdown(machine, options, outcomes, errors, charts));
+      Files.writeString(dir.resolve("report.md"), markdown(machine, options, outcomes, errors, skipped, charts));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  static String markdown(JsonObject machine, BenchOptions options, Map<String, Scenario.Outcome> outcomes, Map<String, String> errors, List<String> charts) {
+  static String markdown(JsonObject machine, BenchOptions options, Map<String, Scenario.Outcome> outcomes, Map<String, String> errors,
+                         Map<String, String> skipped, List<String> charts) {
     StringBuilder md = new StringBuilder();
     md.append("# Switchboard bench, ").append(machine.getString("date")).append("\n\n");
     md.append("Command: `").append(options.commandLine).append("`").append(options.quick ? " (quick smoke run: figures are not meaningful)" : "").append("\n\n");
@@ -49,11 +53,14 @@ final class Report {
       .append(machine.getString("serverFlags")).append("; server transport: ")
       .append(options.transport == null ? "the launcher's default" : options.transport).append(". Client and servers on the same machine, over loopback; ")
       .append("load average at start ").append(machine.getString("loadAverage")).append(".\n\n");
+    skipped.forEach((t, why) -> md.append("**The ").append(t).append(" target was skipped**: ").append(why.replace("\n", " "))
+      .append(" (its column stays empty).\n\n"));
     md.append(table(outcomes));
     md.append("\nRatios are ours ÷ the baseline, measured in the same run: *bare* a plain Vert.x WebSocket verticle, ")
       .append("*naive* a 20-line clustered relay (request/reply to a consumer in another JVM), ")
-      .append("*local* our gateway with the services in its own JVM (local event bus). ")
-      .append("CPU is summed over every server JVM of a target (from `/proc/<pid>/stat`, user + system), without the JIT ")
+      .append("*local* our gateway with the services in its own JVM (local event bus), ")
+      .append("*node* one Node.js process on the `ws` package doing what bare does (`src/bench/node/server.js`). ")
+      .append("CPU is summed over every server process of a target (from `/proc/<pid>/stat`, user + system), without the JIT ")
       .append("compiler threads (warm-up; kept in results.json), and never includes the load client. On loopback the kernel ")
       .append("charges much of the receiving side's TCP work to the sender, so server CPU includes part of the client's.\n");
     if (!errors.isEmpty()) {
@@ -72,15 +79,15 @@ final class Report {
   /** The figures table: ours, each baseline, ours ÷ each baseline, the goal and whether it was met. */
   static String table(Map<String, Scenario.Outcome> outcomes) {
     StringBuilder md = new StringBuilder();
-    md.append("| scenario | figure | switchboard | bare | naive | local | ÷ bare | ÷ naive | ÷ local | target | met |\n");
-    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+    md.append("| scenario | figure | switchboard | bare | naive | local | node | ÷ bare | ÷ naive | ÷ local | ÷ node | target | met |\n");
+    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
     outcomes.forEach((name, o) -> {
       for (Figure f : o.figures()) {
         md.append("| ").append(f.scenario()).append(" | ").append(f.metric()).append(" (").append(f.unit()).append(")");
         for (String t : Target.ALL) {
           md.append(" | ").append(number(f.values().get(t)));
         }
-        for (String t : List.of(Target.BARE, Target.NAIVE, Target.LOCAL)) {
+        for (String t : Target.BASELINES) {
           Double r = f.ratio(t);
           md.append(" | ").append(r == null ? "" : String.format(Locale.ROOT, "%.2f×", r));
         }

@@ -16,8 +16,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One server JVM the bench measures: started as its own process, its output kept in
- * {@code <results>/logs/<name>.log}, its CPU time and RSS read from {@code /proc}.
+ * One server process the bench measures: a JVM (or, for the node baseline, a Node.js process)
+ * started as its own process, its output kept in {@code <results>/logs/<name>.log}, its CPU time
+ * and RSS read from {@code /proc}. Heap figures ({@code jcmd}) exist for JVMs only.
  */
 final class ServerJvm implements AutoCloseable {
 
@@ -25,13 +26,16 @@ final class ServerJvm implements AutoCloseable {
   private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
   final String name;
+  /** Whether the process is a JVM (jcmd works on it); false for the node baseline. */
+  final boolean jvm;
   private final Process process;
   private final Deque<String> tail = new ArrayDeque<>();
   private final StringBuilder seen = new StringBuilder();
   private volatile long lastLineNanos;
 
-  private ServerJvm(String name, Process process, Path log) {
+  private ServerJvm(String name, boolean jvm, Process process, Path log) {
     this.name = name;
+    this.jvm = jvm;
     this.process = process;
     Thread pump = new Thread(() -> pump(log), "bench-" + name + "-output");
     pump.setDaemon(true);
@@ -45,7 +49,19 @@ final class ServerJvm implements AutoCloseable {
     jvm.environment(pb.environment(), clusterConfig, extraJavaOpts);
     try {
       Files.createDirectories(logDir);
-      return new ServerJvm(name, pb.start(), logDir.resolve(name + ".log"));
+      return new ServerJvm(name, true, pb.start(), logDir.resolve(name + ".log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name, e);
+    }
+  }
+
+  /** Starts a server process that is not a JVM (the node baseline): {@code command} in {@code dir}, with these extra environment variables. */
+  static ServerJvm startProcess(String name, List<String> command, java.util.Map<String, String> env, Path dir, Path logDir) {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
+    pb.environment().putAll(env);
+    try {
+      Files.createDirectories(logDir);
+      return new ServerJvm(name, false, pb.start(), logDir.resolve(name + ".log"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name, e);
     }
@@ -115,6 +131,9 @@ final class ServerJvm implements AutoCloseable {
 
   /** Runs a full GC in the process ({@code jcmd GC.run}) and returns the heap in use after it. */
   long heapAfterGc() {
+    if (!jvm) {
+      throw new IllegalStateException(name + " is not a JVM: no heap figure");
+    }
     jcmd("GC.run");
     Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
     if (!m.find()) {

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * One system under measurement: the gateway port(s) load goes to, the JVMs holding those ports,
- * and every server JVM whose CPU counts (gateways and services).
+ * and every server process whose CPU counts (gateways and services).
  */
 record Target(String name, List<Integer> ports, List<ServerJvm> gateways, List<ServerJvm> servers) {
 
@@ -12,9 +12,13 @@ record Target(String name, List<Integer> ports, List<ServerJvm> gateways, List<S
   static final String BARE = "bare";
   static final String NAIVE = "naive";
   static final String LOCAL = "local";
+  /** A single Node.js process on the {@code ws} package (skipped when node is not installed). */
+  static final String NODE = "node";
 
   /** Every target, ours first, in the order the report shows them. */
-  static final List<String> ALL = List.of(SWITCHBOARD, BARE, NAIVE, LOCAL);
+  static final List<String> ALL = List.of(SWITCHBOARD, BARE, NAIVE, LOCAL, NODE);
+  /** The baselines, in the report's order. */
+  static final List<String> BASELINES = List.of(BARE, NAIVE, LOCAL, NODE);
 
   int port() {
     return ports.get(0);

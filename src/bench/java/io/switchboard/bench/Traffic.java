@@ -46,15 +46,26 @@ final class Traffic {
    * {@code expectedPerMessage} is how many receipts one message makes (1 for echo).
    */
   Counts openLoop(List<Conn> senders, List<Conn> receivers, double rate, int seconds, long expectedPerMessage, Latency latency) {
+    return openLoop(senders, receivers, rate, seconds, expectedPerMessage, latency, message -> message,
+      text -> text.isEmpty() || !Character.isDigit(text.charAt(0)) ? -1 : sentAt(text)); // else a probe, not a load message
+  }
+
+  /**
+   * {@link #openLoop} with the load message {@code wrap}ped into a frame of the target's protocol,
+   * and {@code sentAt} telling a received frame's send time ({@code -1}: not a load message, not counted).
+   */
+  Counts openLoop(List<Conn> senders, List<Conn> receivers, double rate, int seconds, long expectedPerMessage, Latency latency,
+                  java.util.function.UnaryOperator<String> wrap, java.util.function.ToLongFunction<String> sentAt) {
     AtomicLong sent = new AtomicLong();
     LongAdder received = new LongAdder();
     for (Conn c : receivers) {
       c.onText(text -> {
-        if (text.isEmpty() || !Character.isDigit(text.charAt(0))) {
-          return; // a probe, not a load message
+        long at = sentAt.applyAsLong(text);
+        if (at < 0) {
+          return;
         }
         if (latency != null) {
-          latency.recordSince(sentAt(text));
+          latency.recordSince(at);
         }
         received.increment();
       });
@@ -77,7 +88,7 @@ final class Traffic {
           int k = (int) carry[0];
           carry[0] -= k;
           for (int i = 0; i < k; i++) {
-            c.ws.writeTextMessage(message());
+            c.ws.writeTextMessage(wrap.apply(message()));
           }
           sent.addAndGet(k);
         });

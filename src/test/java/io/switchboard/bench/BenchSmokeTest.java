@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code launcher/bench all --quick} in this JVM, against real server JVMs on private clusters:
+ * {@code launcher/bench all --quick} in this JVM, against real server JVMs on private clusters
+ * (and the node baseline when node and its ws package are there; skipped with a note otherwise):
  * proves the tool runs every scenario and writes sane figures, a report and charts. Nothing here
  * asserts a performance figure (the machine is shared); the full run is {@code launcher/bench all}.
  */
@@ -29,6 +30,8 @@ class BenchSmokeTest {
   private static Path dir;
   private static JsonObject results;
   private static String report;
+  /** The targets that ran: every one but those skipped (node without node or ws). */
+  private static List<String> targets;
 
   @BeforeAll
   @Timeout(value = 10, unit = TimeUnit.MINUTES) // the whole quick bench, far above the usual 3-minute default
@@ -39,6 +42,9 @@ class BenchSmokeTest {
     assertTrue(result.errors().isEmpty(), "scenarios failed: " + result.errors());
     results = new JsonObject(Files.readString(dir.resolve("results.json")));
     report = Files.readString(dir.resolve("report.md"));
+    JsonObject skipped = results.getJsonObject("skippedTargets");
+    assertEquals(result.skipped().keySet(), skipped.getMap().keySet());
+    targets = Target.ALL.stream().filter(t -> !skipped.containsKey(t)).toList();
   }
 
   @Test
@@ -46,7 +52,7 @@ class BenchSmokeTest {
   void echo() {
     for (String metric : List.of("server CPU per message at", "p99 latency", "peak throughput")) {
       JsonObject f = figure("echo", metric);
-      for (String target : Target.ALL) {
+      for (String target : targets) {
         assertPositive(f, target);
       }
     }
@@ -65,10 +71,55 @@ class BenchSmokeTest {
   }
 
   @Test
+  @DisplayName("chat: the seed chat's join burst and fan-out on ours, bare (and node), every member got every posted message")
+  void chat() {
+    List<String> chatTargets = targets.stream().filter(ChatFanoutScenario.TARGETS::contains).toList();
+    assertTrue(chatTargets.containsAll(List.of(Target.SWITCHBOARD, Target.BARE)), chatTargets.toString());
+    for (String metric : List.of("join burst: " + BenchOptions.QUICK_MEMBERS + " members", BenchOptions.QUICK_CHAT_BIG_MEMBERS + " members connect and join",
+      "p99 latency of deliveries, " + BenchOptions.QUICK_MEMBERS + " members", "p99 latency of deliveries, " + BenchOptions.QUICK_CHAT_BIG_MEMBERS + " members")) {
+      JsonObject f = figure("chat", metric);
+      for (String target : chatTargets) {
+        assertPositive(f, target);
+      }
+    }
+    for (int members : new int[] {BenchOptions.QUICK_MEMBERS, BenchOptions.QUICK_CHAT_BIG_MEMBERS}) {
+      JsonObject cpu = figure("chat", "server CPU per delivery, " + members + " members");
+      assertPositive(cpu, Target.SWITCHBOARD);
+      for (String target : chatTargets) { // a baseline's quick window may stay under one 10 ms clock tick: 0
+        assertNotNull(cpu.getJsonObject("values").getDouble(target), target + ", " + members + " members");
+      }
+    }
+    for (int members : new int[] {BenchOptions.QUICK_MEMBERS, BenchOptions.QUICK_CHAT_BIG_MEMBERS}) {
+      JsonObject lost = figure("chat", "lost deliveries, " + members + " members").getJsonObject("values");
+      for (String target : chatTargets) {
+        assertEquals(0.0, lost.getDouble(target), target + ", " + members + " members");
+      }
+    }
+    // the deliveries counted are the posted messages' only: sent × members, not the count updates
+    JsonObject ours = results.getJsonObject("raw").getJsonObject("chat").getJsonObject(Target.SWITCHBOARD + "-" + BenchOptions.QUICK_MEMBERS);
+    assertTrue(ours.getLong("sent") > 0, ours.encode());
+    assertEquals(ours.getLong("sent") * BenchOptions.QUICK_MEMBERS, ours.getLong("delivered"), ours.encode());
+    assertEquals(BenchOptions.QUICK_MEMBERS, ours.getJsonObject("join").getInteger("confirmed"), ours.encode());
+  }
+
+  @Test
+  @DisplayName("node: measured beside the other baselines when node and ws are there, else skipped with the reason in report.md")
+  void node() {
+    if (targets.contains(Target.NODE)) {
+      assertPositive(figure("echo", "peak throughput"), Target.NODE);
+      assertNotNull(figure("idle", "RSS growth").getJsonObject("values").getDouble(Target.NODE));
+      assertTrue(report.contains("| node | ÷ bare |"), report);
+    } else {
+      assertTrue(report.contains("**The node target was skipped**: "), report);
+      assertFalse(figure("echo", "peak throughput").getJsonObject("values").containsKey(Target.NODE));
+    }
+  }
+
+  @Test
   @DisplayName("idle: memory per socket measured on each target's gateway JVM")
   void idle() {
     JsonObject raw = results.getJsonObject("raw").getJsonObject("idle");
-    for (String target : Target.ALL) {
+    for (String target : targets) {
       assertEquals(BenchOptions.QUICK_SOCKETS, raw.getJsonObject(target).getInteger("sockets"), target);
       assertNotNull(figure("idle", "RSS growth").getJsonObject("values").getDouble(target), target);
     }
@@ -78,7 +129,7 @@ class BenchSmokeTest {
   @DisplayName("connect: handshakes per second through each target")
   void connect() {
     JsonObject f = figure("connect", "handshakes/s");
-    for (String target : Target.ALL) {
+    for (String target : targets) {
       assertPositive(f, target);
     }
   }
