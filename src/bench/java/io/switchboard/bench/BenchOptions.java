@@ -25,7 +25,7 @@ public final class BenchOptions {
   public static final int DEFAULT_MEMBERS = 1_000;
   public static final int DEFAULT_BIG_MEMBERS = 10_000;
   /** The chat's big room: its members cost about members² frames to join (the seed protocol's counts and newusers), so it has its own option. */
-  public static final int DEFAULT_CHAT_BIG_MEMBERS = 10_000;
+  public static final int DEFAULT_CHAT_BIG_MEMBERS = 3_000;
   public static final int DEFAULT_FANOUT_RATE = 20;
   public static final int DEFAULT_BIG_FANOUT_RATE = 5;
   public static final int DEFAULT_SOCKETS = 15_000;
