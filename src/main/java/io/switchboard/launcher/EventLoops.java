@@ -17,10 +17,10 @@ import java.util.Properties;
  * peer JVM lives on an event loop of its own choosing. With Vert.x's default pool that is usually
  * another loop than the verticle's, so every message hops threads on its way out and on its way in
  * (an {@code eventfd} write and a wake-up each). Measured on the 2-core box with {@code perf stat}
- * during {@code launcher/bench echo} at 5 000 msg/s (BENCHMARKS.md, "Event loops"): 4.1 context
- * switches and 1.8 {@code eventfd} writes per message with the default pool, 1.7 and 0 with one loop
- * per JVM, and the closed-loop peak rose too. A gateway's WebSockets only ever run on its
- * instances' loops anyway, so more loops than instances only added those hops.
+ * during {@code launcher/bench echo} at 5 000 msg/s (docs/bench/hot-path.md): 3.4–4.6 context
+ * switches and 1.0–1.7 {@code eventfd} writes per message with the default pool, 1.6–2.7 and 0 with
+ * one loop per instance. A gateway's WebSockets only ever run on its instances' loops anyway, so
+ * more loops than instances only added those hops.
  *
  * <p>{@code SWITCHBOARD_EVENT_LOOPS=N} sets another count (e.g. a service host that deploys several
  * instances at run time); {@code -options '{"eventLoopPoolSize":N}'} or
