@@ -45,6 +45,12 @@ public final class WsClient implements AutoCloseable {
     this.name = name;
     this.client = client;
     this.ws = ws;
+    if (ws.isClosed()) {
+      // the server's close frame came in the same read as its 101: Vert.x took the socket for
+      // closed before it was handed over, and refuses handlers (a refusal answered with a close)
+      closed.complete(ws.closeStatusCode() == null ? (short) 1006 : ws.closeStatusCode());
+      return;
+    }
     ws.textMessageHandler(text -> {
       Function<String, String> kind = repeatKind;
       String k = kind == null ? null : kind.apply(text);
