@@ -97,9 +97,8 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
    * Lets the session on this connection close itself (1008 with its own bookkeeping) when the
    * client stops reading; without it the guard writes the close itself.
    */
-  static void onOverflow(HttpConnection connection, Runnable action) {
-    Channel channel = VertxInternals.channel(connection);
-    ConnectionGuard guard = channel == null ? null : channel.attr(KEY).get();
+  static void onOverflow(Channel channel, Runnable action) {
+    ConnectionGuard guard = channel.attr(KEY).get();
     if (guard != null) {
       guard.onOverflow = action;
     }

@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
-import io.vertx.core.http.HttpConnection;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -59,13 +58,8 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
    * Puts a guard on an upgraded socket's connection; {@code onClosing} runs when its close frame
    * is due (nothing should be written after) and answers {@code false} if the session is already
    * closing another way (its close frame is sent; the guard sends none).
-   * {@code null} if the connection is not a Netty one.
    */
-  static ProtocolGuard install(HttpConnection connection, BooleanSupplier onClosing) {
-    Channel channel = VertxInternals.channel(connection);
-    if (channel == null) {
-      return null;
-    }
+  static ProtocolGuard install(Channel channel, BooleanSupplier onClosing) {
     ProtocolGuard guard = new ProtocolGuard(onClosing);
     channel.pipeline().addBefore(VertxInternals.VERTX_HANDLER, NAME, guard);
     return guard;

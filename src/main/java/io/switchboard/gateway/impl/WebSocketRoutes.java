@@ -3,7 +3,6 @@ package io.switchboard.gateway.impl;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.registry.Directory;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -33,6 +32,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   private final List<String> forwardHeaders;
   private final OriginPolicy origins;
   private final TokenCheck tokens;
+  private final WireUpgrade wire;
 
   public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, TokenCheck tokens) {
     this.options = options;
@@ -42,6 +42,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
     this.forwardHeaders = options.forwardHeaders();
     this.origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
     this.tokens = tokens;
+    this.wire = new WireUpgrade(options);
   }
 
   @Override
@@ -105,11 +106,10 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   }
 
   private void upgrade(RoutingContext ctx, String service, JsonObject info) {
-    HttpServerRequest request = ctx.request();
-    HttpConnection connection = request.connection();
-    request.toWebSocket()
-      .onSuccess(ws -> sessions.accept(ws, connection, service, info, () -> { }))
-      .onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage()));
+    WireSocket socket = wire.upgrade(ctx.request(), sessions.context());
+    if (socket != null) {
+      sessions.accept(socket, service, info, () -> { });
+    }
   }
 
   private static void refuse(RoutingContext ctx, int status, String reason) {
