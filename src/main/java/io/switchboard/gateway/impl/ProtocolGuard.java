@@ -17,11 +17,11 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Fails a WebSocket connection whose client broke the protocol so that the client reads the
- * close code. Sits in the socket's Netty pipeline just before Vert.x's handler, because Vert.x
- * 5.0.7 cannot do it: when Netty's frame decoder rejects a frame (reserved bits or opcode, a
- * frame over {@code maxFrameSize}, a bad control frame) Vert.x's {@code VertxHandler.exceptionCaught}
- * hands the error to the socket and closes the channel at once, so the close frame written in
- * the error handler is never flushed, and unread input makes the kernel answer with RST.
+ * close code. Sits in the socket's Netty pipeline just before its {@link WireSocket}: when Netty's
+ * frame decoder rejects a frame (reserved bits or opcode, a frame over {@code maxFrameSize}, a bad
+ * control frame) the error must not simply close the channel (as Vert.x's handler did, and as the
+ * socket does with any other error): a close frame written then is never flushed, and unread
+ * input makes the kernel answer with RST.
  *
  * <p>With compression on, Netty's frame decoder lets reserved bits through: a frame that still
  * has one here (none negotiated, RSV2/RSV3, a compressed control frame) fails with 1002. A frame

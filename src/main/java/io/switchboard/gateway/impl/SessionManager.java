@@ -441,7 +441,7 @@ public final class SessionManager {
   }
 
   /**
-   * Hands data frames to the session's {@link MessageAssembler}: Vert.x's own aggregation neither
+   * Hands data frames to the session's {@link MessageAssembler}: a framework's aggregation neither
    * checks UTF-8 (fragment by fragment) nor lets a message be refused before it is delivered.
    */
   private void onFrame(GatewaySession session, MessageAssembler assembler, WebSocketFrame frame) {

@@ -30,6 +30,8 @@ final class VertxInternals {
 
   /** The name of Vert.x's own handler in an HTTP/1.x connection's pipeline. */
   static final String VERTX_HANDLER = "handler";
+  /** The name of the handler Vert.x adds for chunked file writes when sendfile cannot serve. */
+  private static final String CHUNKED_WRITER = "chunkedWriter";
 
   private VertxInternals() {
   }
@@ -58,6 +60,9 @@ final class VertxInternals {
     ConnectionBase base = (ConnectionBase) connection;
     Channel channel = base.channel();
     channel.pipeline().replace(VERTX_HANDLER, VERTX_HANDLER, handler);
+    if (channel.pipeline().get(CHUNKED_WRITER) != null) {
+      channel.pipeline().remove(CHUNKED_WRITER); // file downloads only (with TLS or without sendfile)
+    }
     Future<Void> closed = base.closeFuture();
     if (closed instanceof GenericFutureListener) {
       @SuppressWarnings("unchecked")

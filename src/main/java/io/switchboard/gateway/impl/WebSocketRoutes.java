@@ -17,9 +17,10 @@ import java.util.Map;
  * paths services announced. A routed upgrade becomes a session; a plain request on a routed path
  * gets 426; an upgrade on any other path gets 404 before the handshake; everything else goes on
  * to the next handler (static pages). Before a routed upgrade: 400 unless GET, 503 while the
- * gateway shuts down, 403 for an origin not allowed, 401 for a missing or bad token when {@code auth} is on. Vert.x itself answers bad WebSocket headers (400), an unsupported version
- * (426) and oversized heads (431); the connection limits are applied at accept
- * ({@link ConnectionGuard}). The service is told the query and headers without the token.
+ * gateway shuts down, 403 for an origin not allowed, 401 for a missing or bad token when {@code auth} is on. An unsupported version gets 426, a handshake without its {@code Connection: Upgrade} or
+ * {@code Sec-WebSocket-Key} 400 ({@link WireUpgrade}), an oversized head 431 (Vert.x); the
+ * connection limits are applied at accept ({@link ConnectionGuard}). An accepted upgrade becomes
+ * a {@link WireSocket}. The service is told the query and headers without the token.
  */
 public final class WebSocketRoutes implements Handler<RoutingContext> {
 
