@@ -32,9 +32,9 @@ final class GatewaySession {
   int attributeBytes;
   /**
    * Messages (String or Buffer) to relay once bound: after a lost instance, the replay; then what
-   * arrived while no instance was bound.
+   * arrived while no instance was bound. Null while none wait (most of a session's life).
    */
-  final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+  private ArrayDeque<Object> pending;
   /** The service instance holding the session (see {@link #isBound}), or null. */
   String instance;
   /** Whether the bound instance takes batches (it announced {@code "batch": true}). */
@@ -90,6 +90,23 @@ final class GatewaySession {
     this.ws = ws;
     this.info = info;
     this.onEnd = onEnd;
+  }
+
+  /** Keeps a message for when an instance is bound (in order). */
+  void hold(Object message) {
+    if (pending == null) {
+      pending = new ArrayDeque<>(4);
+    }
+    pending.add(message);
+  }
+
+  /** The next message kept for the bound instance, or null (then nothing is kept any more). */
+  Object nextHeld() {
+    Object next = pending == null ? null : pending.poll();
+    if (next == null) {
+      pending = null;
+    }
+    return next;
   }
 
   /** The open's info, to send (a JsonObject of its own). */

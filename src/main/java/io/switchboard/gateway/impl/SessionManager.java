@@ -193,7 +193,7 @@ public final class SessionManager {
       }
       if (rebind && session.recent != null) {
         // at least once: the lost instance may have processed some; nothing waits in pending while bound
-        session.pending.addAll(session.recent.since(unsureSince));
+        session.recent.since(unsureSince).forEach(session::hold);
       }
       moveOff(session, rebind, "Service instance lost");
     }
@@ -816,6 +816,9 @@ public final class SessionManager {
     List<GatewaySession> idle = new ArrayList<>();
     List<GatewaySession> full = new ArrayList<>();
     registry.forEach(s -> {
+      if (s.recent != null) {
+        s.recent.expire(now);
+      }
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
       } else if (s.isLive() && !s.ws.isClosed()) { // nothing is written after a close frame, either way
@@ -842,7 +845,7 @@ public final class SessionManager {
 
   private void relay(GatewaySession session, Object message) {
     if (!session.isBound()) {
-      session.pending.add(message); // rare: a frame already read when the socket was paused
+      session.hold(message); // rare: a frame already read when the socket was paused
       return;
     }
     if (message instanceof String) {
@@ -900,6 +903,10 @@ public final class SessionManager {
       }
       return;
     }
+    Directory.Entry bound = directory.get(instance);
+    if (bound != null) {
+      instance = bound.address(); // the directory's String, one per instance (the reply's is one per session)
+    }
     session.boundTo(instance);
     picker.bind(session, instance);
     if (session.isClosed()) {
@@ -907,12 +914,11 @@ public final class SessionManager {
       unbind(session);
       return;
     }
-    Directory.Entry bound = directory.get(instance);
     boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
     session.batched = bound != null && bound.batches();
     session.recent = rebindService ? new ReplayBuffer() : null;
     Object m;
-    while ((m = session.pending.poll()) != null) {
+    while ((m = session.nextHeld()) != null) {
       relay(session, m);
     }
     session.ws.resume();
