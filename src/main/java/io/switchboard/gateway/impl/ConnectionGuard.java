@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  *       is not answered and the connection is closed 1008; a WebSocket whose writes stay blocked
  *       for {@link #STALLED_MS} is closed the same way (bridge sockets push without checking).</li>
  * </ul>
- * One instance per connection, a Netty handler placed just before Vert.x's, confined to the
+ * One instance per connection, a Netty handler placed just before Vert.x's (or the WireSocket
+ * that takes its place once a routed upgrade is accepted), confined to the
  * connection's event loop.
  */
 public final class ConnectionGuard extends ChannelDuplexHandler {
@@ -97,9 +98,8 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
    * Lets the session on this connection close itself (1008 with its own bookkeeping) when the
    * client stops reading; without it the guard writes the close itself.
    */
-  static void onOverflow(HttpConnection connection, Runnable action) {
-    Channel channel = VertxInternals.channel(connection);
-    ConnectionGuard guard = channel == null ? null : channel.attr(KEY).get();
+  static void onOverflow(Channel channel, Runnable action) {
+    ConnectionGuard guard = channel.attr(KEY).get();
     if (guard != null) {
       guard.onOverflow = action;
     }

@@ -172,12 +172,16 @@ public final class GatewayInbox {
       sessions.groupPosition(group, epoch, position);
     }
     String clientGroup = group == null ? null : Addresses.groupName(group);
-    // text is encoded once for all the members (and once more for those that speak switchboard.v1)
-    Object frame = body instanceof String ? EncodedText.of((String) body) : body;
+    // text is encoded once for all the members (and once more for those that speak switchboard.v1),
+    // at the first member: a node that holds none of the group's members encodes nothing
+    Object frame = body instanceof Buffer ? body : null;
     EncodedText v1Frame = null;
     int delivered = 0;
     for (GatewaySession member : registry.members(group)) {
       if (!member.id.equals(except)) {
+        if (frame == null) {
+          frame = EncodedText.of((String) body);
+        }
         if (member.v1 != null && v1Frame == null && body instanceof String) {
           v1Frame = EncodedText.of(ClientProtocol.groupMsg(clientGroup, position < 0 ? null : epoch, position, (String) body));
         }

@@ -1,7 +1,5 @@
 package io.switchboard.gateway.impl;
 
-import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
@@ -17,9 +15,7 @@ final class GatewaySession {
   /** The session id; a resume gives the new connection the id of the session it takes up (before it opens). */
   String id;
   final String service;
-  final ServerWebSocket ws;
-  /** The HTTP connection under the socket, to drop it when a close cannot complete. */
-  final HttpConnection connection;
+  final WireSocket ws;
   /**
    * What the service is told on open (and again on a rebind): the JsonObject until the first open
    * is sent, then its JSON bytes (a map of a dozen strings costs ~1 KB per idle socket, its bytes ~250).
@@ -36,9 +32,9 @@ final class GatewaySession {
   int attributeBytes;
   /**
    * Messages (String or Buffer) to relay once bound: after a lost instance, the replay; then what
-   * arrived while no instance was bound.
+   * arrived while no instance was bound. Null while none wait (most of a session's life).
    */
-  final ArrayDeque<Object> pending = new ArrayDeque<>(2);
+  private ArrayDeque<Object> pending;
   /** The service instance holding the session (see {@link #isBound}), or null. */
   String instance;
   /** Whether the bound instance takes batches (it announced {@code "batch": true}). */
@@ -87,14 +83,30 @@ final class GatewaySession {
   /** Releases what the session held outside this node (its connection-limit slot). */
   final Runnable onEnd;
 
-  GatewaySession(String id, String service, ServerWebSocket ws, HttpConnection connection, JsonObject info,
+  GatewaySession(String id, String service, WireSocket ws, JsonObject info,
                  Runnable onEnd) {
     this.id = id;
     this.service = service;
     this.ws = ws;
-    this.connection = connection;
     this.info = info;
     this.onEnd = onEnd;
+  }
+
+  /** Keeps a message for when an instance is bound (in order). */
+  void hold(Object message) {
+    if (pending == null) {
+      pending = new ArrayDeque<>(4);
+    }
+    pending.add(message);
+  }
+
+  /** The next message kept for the bound instance, or null (then nothing is kept any more). */
+  Object nextHeld() {
+    Object next = pending == null ? null : pending.poll();
+    if (next == null) {
+      pending = null;
+    }
+    return next;
   }
 
   /** The open's info, to send (a JsonObject of its own). */

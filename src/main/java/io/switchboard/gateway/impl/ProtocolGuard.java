@@ -11,18 +11,17 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.Close;
 import io.switchboard.protocol.CloseCodes;
-import io.vertx.core.http.HttpConnection;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
  * Fails a WebSocket connection whose client broke the protocol so that the client reads the
- * close code. Sits in the socket's Netty pipeline just before Vert.x's handler, because Vert.x
- * 5.0.7 cannot do it: when Netty's frame decoder rejects a frame (reserved bits or opcode, a
- * frame over {@code maxFrameSize}, a bad control frame) Vert.x's {@code VertxHandler.exceptionCaught}
- * hands the error to the socket and closes the channel at once, so the close frame written in
- * the error handler is never flushed, and unread input makes the kernel answer with RST.
+ * close code. Sits in the socket's Netty pipeline just before its {@link WireSocket}: when Netty's
+ * frame decoder rejects a frame (reserved bits or opcode, a frame over {@code maxFrameSize}, a bad
+ * control frame) the error must not simply close the channel (as Vert.x's handler did, and as the
+ * socket does with any other error): a close frame written then is never flushed, and unread
+ * input makes the kernel answer with RST.
  *
  * <p>With compression on, Netty's frame decoder lets reserved bits through: a frame that still
  * has one here (none negotiated, RSV2/RSV3, a compressed control frame) fails with 1002. A frame
@@ -59,13 +58,8 @@ final class ProtocolGuard extends ChannelInboundHandlerAdapter {
    * Puts a guard on an upgraded socket's connection; {@code onClosing} runs when its close frame
    * is due (nothing should be written after) and answers {@code false} if the session is already
    * closing another way (its close frame is sent; the guard sends none).
-   * {@code null} if the connection is not a Netty one.
    */
-  static ProtocolGuard install(HttpConnection connection, BooleanSupplier onClosing) {
-    Channel channel = VertxInternals.channel(connection);
-    if (channel == null) {
-      return null;
-    }
+  static ProtocolGuard install(Channel channel, BooleanSupplier onClosing) {
     ProtocolGuard guard = new ProtocolGuard(onClosing);
     channel.pipeline().addBefore(VertxInternals.VERTX_HANDLER, NAME, guard);
     return guard;

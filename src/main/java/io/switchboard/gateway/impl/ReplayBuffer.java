@@ -27,7 +27,8 @@ final class ReplayBuffer {
   private final long windowMs;
   private final int maxMessages;
   private final int maxBytes;
-  private final ArrayDeque<Sent> recent = new ArrayDeque<>(2); // grows with traffic; an idle socket keeps a small one
+  /** Null until the client sends (an idle socket pays nothing for it) and again once all aged out. */
+  private ArrayDeque<Sent> recent;
   private int bytes;
   /** When the newest evicted message was sent (ms of System.nanoTime); MIN_VALUE for none. */
   private long lastEvictedAt = Long.MIN_VALUE;
@@ -44,13 +45,30 @@ final class ReplayBuffer {
 
   /** Keeps a message (String, Buffer, or a v1 client's Numbered text) the client sent at {@code now}, letting the oldest go past the bounds. */
   void remember(Object message, long now) {
+    if (recent == null) {
+      recent = new ArrayDeque<>(4);
+    }
     recent.addLast(new Sent(now, message));
     bytes += size(message);
+    evict(now);
+  }
+
+  /** Lets go of what aged past the window (the keep-alive round calls it, so a socket gone quiet frees its messages). */
+  void expire(long now) {
+    if (recent != null) {
+      evict(now);
+    }
+  }
+
+  private void evict(long now) {
     while (!recent.isEmpty() && (now - recent.peekFirst().at > windowMs
       || recent.size() > maxMessages || bytes > maxBytes)) {
       Sent evicted = recent.pollFirst();
       bytes -= size(evicted.message);
       lastEvictedAt = Math.max(lastEvictedAt, evicted.at);
+    }
+    if (recent.isEmpty()) {
+      recent = null;
     }
   }
 
@@ -65,6 +83,9 @@ final class ReplayBuffer {
   /** The messages sent at or after {@code since}, oldest first. */
   List<Object> since(long since) {
     List<Object> out = new ArrayList<>();
+    if (recent == null) {
+      return out;
+    }
     for (Sent sent : recent) {
       if (sent.at >= since) {
         out.add(sent.message);
@@ -74,7 +95,7 @@ final class ReplayBuffer {
   }
 
   int size() {
-    return recent.size();
+    return recent == null ? 0 : recent.size();
   }
 
   int bytes() {

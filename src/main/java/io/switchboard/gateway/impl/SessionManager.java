@@ -17,8 +17,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 
@@ -133,24 +131,27 @@ public final class SessionManager {
     return ResumeTokens.start(vertx, options).onSuccess(tokens -> resumeTokens = tokens).mapEmpty();
   }
 
+  /** The gateway node's context: its event loop, where its sockets live. */
+  io.vertx.core.internal.ContextInternal context() {
+    return (io.vertx.core.internal.ContextInternal) context;
+  }
+
   /** Whether the gateway is shutting down (new upgrades are refused). */
   public boolean isShuttingDown() {
     return shutdown != null;
   }
 
   /** Takes over an upgraded socket for {@code service}; {@code onEnd} runs once when it ends. */
-  public void accept(ServerWebSocket ws, HttpConnection connection, String service, JsonObject info, Runnable onEnd) {
+  public void accept(WireSocket ws, String service, JsonObject info, Runnable onEnd) {
     ws.pause(); // frames wait in the socket until an instance accepted the session
-    forgetHandshakeHeaders(ws);
-    ws.setWriteQueueMaxSize(options.maxOutboundBytes());
     // node prefix for reading logs, 128 random bits so that nobody can address another's session
-    GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, connection, info, onEnd);
-    ConnectionGuard.onOverflow(connection, () -> context.runOnContext(v -> slowConsumer(session)));
+    GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, info, onEnd);
+    ConnectionGuard.onOverflow(ws.channel(), () -> context.runOnContext(v -> slowConsumer(session)));
     session.lastActivity = now();
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
     registry.add(session);
-    ProtocolGuard guard = ProtocolGuard.install(connection, session::startClosing);
+    ProtocolGuard guard = ProtocolGuard.install(ws.channel(), session::startClosing);
     MessageAssembler assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
       (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
     ws.frameHandler(frame -> onFrame(session, assembler, frame));
@@ -167,18 +168,6 @@ public final class SessionManager {
       });
     } else {
       open(session, false, new HashSet<>());
-    }
-  }
-
-  /**
-   * Vert.x keeps the upgrade request's headers with the socket for its life (about 1 KB per idle
-   * socket: entries and their strings); what the session needs of them is in its open info already.
-   */
-  private static void forgetHandshakeHeaders(ServerWebSocket ws) {
-    try {
-      ws.headers().clear();
-    } catch (UnsupportedOperationException e) {
-      // a read-only view in this Vert.x: kept
     }
   }
 
@@ -204,7 +193,7 @@ public final class SessionManager {
       }
       if (rebind && session.recent != null) {
         // at least once: the lost instance may have processed some; nothing waits in pending while bound
-        session.pending.addAll(session.recent.since(unsureSince));
+        session.recent.since(unsureSince).forEach(session::hold);
       }
       moveOff(session, rebind, "Service instance lost");
     }
@@ -393,22 +382,22 @@ public final class SessionManager {
   /** Writes a frame to the client; a client that does not read past {@code maxOutboundBytes} is closed (1008). */
   private void writeFrame(GatewaySession session, Object message) {
     if (!session.isLive() || session.ws.isClosed()) {
-      return; // a socket whose close frame Vert.x read before the gateway heard of the close: its end follows
+      return; // a socket whose close frame was read before the gateway heard of the close: its end follows
     }
     if (session.ws.writeQueueFull()) {
       session.startClosing(); // closed on the next turn: the caller may be iterating a group
       context.runOnContext(v -> closeSlowConsumer(session));
     } else if (message instanceof EncodedText) {
       Buffer utf8 = ((EncodedText) message).utf8();
-      VertxInternals.writeText(session.ws, utf8, options.maxFrameSize());
+      session.ws.writeText(utf8);
       session.meters.framesOut.increment();
       session.meters.bytesOut.increment(utf8.length());
     } else if (message instanceof String) {
-      session.ws.writeTextMessage((String) message);
+      session.ws.writeText((String) message);
       session.meters.framesOut.increment();
       session.meters.bytesOut.increment(((String) message).length());
     } else {
-      session.ws.writeBinaryMessage((Buffer) message);
+      session.ws.writeBinary((Buffer) message);
       session.meters.framesOut.increment();
       session.meters.bytesOut.increment(((Buffer) message).length());
     }
@@ -445,14 +434,14 @@ public final class SessionManager {
   private void forceCloseLater(GatewaySession session) {
     vertx.setTimer(FORCE_CLOSE_MS, id -> {
       if (!session.isClosed()) {
-        // HttpConnection.close() would first flush what the client never reads: drop the channel
-        VertxInternals.drop(session.connection);
+        // a close would first flush what the client never reads: drop the channel
+        VertxInternals.drop(session.ws.channel());
       }
     });
   }
 
   /**
-   * Hands data frames to the session's {@link MessageAssembler}: Vert.x's own aggregation neither
+   * Hands data frames to the session's {@link MessageAssembler}: a framework's aggregation neither
    * checks UTF-8 (fragment by fragment) nor lets a message be refused before it is delivered.
    */
   private void onFrame(GatewaySession session, MessageAssembler assembler, WebSocketFrame frame) {
@@ -827,13 +816,16 @@ public final class SessionManager {
     List<GatewaySession> idle = new ArrayList<>();
     List<GatewaySession> full = new ArrayList<>();
     registry.forEach(s -> {
+      if (s.recent != null) {
+        s.recent.expire(now);
+      }
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
-      } else if (s.isLive() && !s.ws.isClosed()) { // Vert.x refuses calls on a socket whose close frame it read
+      } else if (s.isLive() && !s.ws.isClosed()) { // nothing is written after a close frame, either way
         if (s.ws.writeQueueFull()) {
           full.add(s); // a ping counts against the outbound bound like any frame
         } else {
-          s.ws.writePing(Buffer.buffer());
+          s.ws.writePing();
         }
       }
     });
@@ -853,7 +845,7 @@ public final class SessionManager {
 
   private void relay(GatewaySession session, Object message) {
     if (!session.isBound()) {
-      session.pending.add(message); // rare: a frame already read when the socket was paused
+      session.hold(message); // rare: a frame already read when the socket was paused
       return;
     }
     if (message instanceof String) {
@@ -911,6 +903,10 @@ public final class SessionManager {
       }
       return;
     }
+    Directory.Entry bound = directory.get(instance);
+    if (bound != null) {
+      instance = bound.address(); // the directory's String, one per instance (the reply's is one per session)
+    }
     session.boundTo(instance);
     picker.bind(session, instance);
     if (session.isClosed()) {
@@ -918,12 +914,11 @@ public final class SessionManager {
       unbind(session);
       return;
     }
-    Directory.Entry bound = directory.get(instance);
     boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
     session.batched = bound != null && bound.batches();
     session.recent = rebindService ? new ReplayBuffer() : null;
     Object m;
-    while ((m = session.pending.poll()) != null) {
+    while ((m = session.nextHeld()) != null) {
       relay(session, m);
     }
     session.ws.resume();
@@ -964,7 +959,7 @@ public final class SessionManager {
   }
 
   private void onSocketClosed(GatewaySession session, ProtocolGuard guard) {
-    boolean failed = guard != null && guard.sentCode() != 0; // Vert.x knows only the codes it received
+    boolean failed = guard != null && guard.sentCode() != 0; // the socket knows only the codes it received
     int code = failed ? guard.sentCode() : closeCode(session.ws);
     String reason = failed ? guard.sentReason() : session.ws.closeReason();
     session.closed();
@@ -1006,7 +1001,7 @@ public final class SessionManager {
     return t instanceof ReplyException && ((ReplyException) t).failureType() == ReplyFailure.NO_HANDLERS;
   }
 
-  private static int closeCode(ServerWebSocket ws) {
+  private static int closeCode(WireSocket ws) {
     Short code = ws.closeStatusCode();
     return code == null ? 1006 : code;
   }

@@ -3,7 +3,6 @@ package io.switchboard.gateway.impl;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.registry.Directory;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,9 +17,10 @@ import java.util.Map;
  * paths services announced. A routed upgrade becomes a session; a plain request on a routed path
  * gets 426; an upgrade on any other path gets 404 before the handshake; everything else goes on
  * to the next handler (static pages). Before a routed upgrade: 400 unless GET, 503 while the
- * gateway shuts down, 403 for an origin not allowed, 401 for a missing or bad token when {@code auth} is on. Vert.x itself answers bad WebSocket headers (400), an unsupported version
- * (426) and oversized heads (431); the connection limits are applied at accept
- * ({@link ConnectionGuard}). The service is told the query and headers without the token.
+ * gateway shuts down, 403 for an origin not allowed, 401 for a missing or bad token when {@code auth} is on. An unsupported version gets 426, a handshake without its {@code Connection: Upgrade} or
+ * {@code Sec-WebSocket-Key} 400 ({@link WireUpgrade}), an oversized head 431 (Vert.x); the
+ * connection limits are applied at accept ({@link ConnectionGuard}). An accepted upgrade becomes
+ * a {@link WireSocket}. The service is told the query and headers without the token.
  */
 public final class WebSocketRoutes implements Handler<RoutingContext> {
 
@@ -33,6 +33,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   private final List<String> forwardHeaders;
   private final OriginPolicy origins;
   private final TokenCheck tokens;
+  private final WireUpgrade wire;
 
   public WebSocketRoutes(GatewayOptions options, Directory directory, SessionManager sessions, TokenCheck tokens) {
     this.options = options;
@@ -42,6 +43,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
     this.forwardHeaders = options.forwardHeaders();
     this.origins = new OriginPolicy(options.allowedOrigins(), options.allowMissingOrigin());
     this.tokens = tokens;
+    this.wire = new WireUpgrade(options);
   }
 
   @Override
@@ -105,11 +107,10 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   }
 
   private void upgrade(RoutingContext ctx, String service, JsonObject info) {
-    HttpServerRequest request = ctx.request();
-    HttpConnection connection = request.connection();
-    request.toWebSocket()
-      .onSuccess(ws -> sessions.accept(ws, connection, service, info, () -> { }))
-      .onFailure(err -> LOG.log(System.Logger.Level.DEBUG, "Upgrade failed: " + err.getMessage()));
+    WireSocket socket = wire.upgrade(ctx.request(), sessions.context());
+    if (socket != null) {
+      sessions.accept(socket, service, info, () -> { });
+    }
   }
 
   private static void refuse(RoutingContext ctx, int status, String reason) {

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @DisplayName("A gateway session's life")
 class GatewaySessionStateTest {
 
-  private final GatewaySession session = new GatewaySession("n.1", "echo", null, null, null, () -> { });
+  private final GatewaySession session = new GatewaySession("n.1", "echo", null, null, () -> { });
 
   @Test
   @DisplayName("opens unbound, is bound by an instance, rebinds when it goes, and is bound again")

@@ -44,7 +44,7 @@ public final class PresenceFootprint {
     registry.configure(64, 1024, 16 * 1024, out);
     List<GatewaySession> sessions = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      GatewaySession s = new GatewaySession("g1." + Secrets.randomId(), "svc", null, null, new JsonObject(), () -> { });
+      GatewaySession s = new GatewaySession("g1." + Secrets.randomId(), "svc", null, new JsonObject(), () -> { });
       sessions.add(s);
       registry.add(s);
     }

@@ -40,6 +40,21 @@ class ReplayBufferTest {
   }
 
   @Test
+  @DisplayName("lets a quiet socket's messages go once they age past the window, without a new message to push them out")
+  void expire() {
+    ReplayBuffer buffer = new ReplayBuffer(1000, 10, 1000);
+    buffer.remember("one", 0);
+    buffer.remember("two", 500);
+    buffer.expire(1200);
+    assertEquals(List.of("two"), buffer.since(0), "'one' aged out, 'two' has not yet");
+    buffer.expire(1600);
+    assertEquals(0, buffer.size());
+    assertEquals(0, buffer.bytes());
+    assertFalse(buffer.covers(500), "a replay from 500 would miss 'two'");
+    assertTrue(buffer.covers(501));
+  }
+
+  @Test
   @DisplayName("keeps at most its message count, letting the oldest go")
   void count() {
     ReplayBuffer buffer = new ReplayBuffer(5000, 3, 1000);

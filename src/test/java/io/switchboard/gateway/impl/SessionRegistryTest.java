@@ -71,7 +71,7 @@ class SessionRegistryTest {
   }
 
   private GatewaySession session(String id) {
-    GatewaySession s = new GatewaySession(id, "svc", null, null, new JsonObject(), () -> { });
+    GatewaySession s = new GatewaySession(id, "svc", null, new JsonObject(), () -> { });
     registry.add(s);
     return s;
   }

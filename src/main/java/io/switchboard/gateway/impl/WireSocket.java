@@ -1,0 +1,321 @@
+package io.switchboard.gateway.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gateway WebSocket on Netty's own frame codec. Once a routed upgrade is accepted
+ * ({@link WireUpgrade}), this handler takes the place of Vert.x's in the connection's pipeline:
+ * Netty's {@code WebSocket13FrameDecoder}/{@code Encoder} (and permessage-deflate when
+ * negotiated) carry the frames, the guards ({@link ConnectionGuard}, {@link ProtocolGuard}) sit in
+ * front of it as before, and nothing of Vert.x's HTTP connection, request or response stays
+ * reachable. An idle socket is then the Netty channel, its pipeline and this object (issue 18:
+ * Vert.x's {@code ServerWebSocket} and the HTTP/1 objects it keeps cost ~3.5 KB per idle socket).
+ *
+ * <p>It does what the gateway used of {@code ServerWebSocket}, the way Vert.x does it: a ping is
+ * answered with a pong of its payload; a client's close frame is answered with the same code and
+ * the connection is closed once the answer is written; {@link #close} sends a close frame and
+ * closes the connection when the client's answer arrives or after {@link #CLOSING_TIMEOUT_MS};
+ * data, ping and pong frames go to the frame handler (their payload copied to the heap, as Vert.x
+ * does), nothing after a close frame. {@link #pause} stops reading: the frames already decoded from
+ * the last read wait here (at most one read's worth) and are handed over on {@link #resume}.
+ * Writes are bounded by the channel's write-buffer high-water mark ({@link #writeQueueFull}).
+ *
+ * <p>Confined to the channel's event loop, which is the gateway verticle's: Vert.x registers an
+ * accepted connection on the loop of the server instance that takes it. Handlers run on the
+ * verticle's context.
+ */
+final class WireSocket extends ChannelInboundHandlerAdapter {
+
+  /** How long a close frame sent waits for the client's before the connection is closed (Vert.x's setting was 5 s). */
+  static final long CLOSING_TIMEOUT_MS = 5000;
+
+  private final ContextInternal context;
+  private final String subProtocol;
+  private final int maxFrameSize;
+  private ChannelHandlerContext ctx;
+  private Handler<WebSocketFrame> frameHandler;
+  private Handler<Throwable> exceptionHandler;
+  private Handler<Void> closeHandler;
+  /** Frames decoded while paused, in order; null while none wait. */
+  private ArrayDeque<WebSocketFrame> held;
+  private boolean paused;
+  private boolean closeSent;
+  private boolean closeReceived;
+  private boolean closed;
+  /** The client's close code (1005 for a close frame without one), -1 before its close frame. */
+  private short closeStatusCode = -1;
+  private String closeReason;
+
+  WireSocket(ContextInternal context, String subProtocol, int maxFrameSize) {
+    this.context = context;
+    this.subProtocol = subProtocol;
+    this.maxFrameSize = maxFrameSize;
+  }
+
+  // ---- what the gateway's session uses ----
+
+  /** The subprotocol the handshake selected, or null. */
+  String subProtocol() {
+    return subProtocol;
+  }
+
+  Channel channel() {
+    return ctx.channel();
+  }
+
+  WireSocket frameHandler(Handler<WebSocketFrame> handler) {
+    this.frameHandler = handler;
+    return this;
+  }
+
+  WireSocket exceptionHandler(Handler<Throwable> handler) {
+    this.exceptionHandler = handler;
+    return this;
+  }
+
+  /** Runs once, when the connection has closed. */
+  WireSocket closeHandler(Handler<Void> handler) {
+    this.closeHandler = handler;
+    return this;
+  }
+
+  /** Stops handing frames over (and reading) until {@link #resume}. */
+  void pause() {
+    if (!paused) {
+      paused = true;
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  /** Hands over the frames that waited, then reads again. */
+  void resume() {
+    if (!paused) {
+      return;
+    }
+    paused = false;
+    WebSocketFrame frame;
+    while (!paused && held != null && (frame = held.poll()) != null) {
+      deliver(frame);
+    }
+    if (held != null && held.isEmpty()) {
+      held = null;
+    }
+    if (!paused && !closeSent && !closeReceived) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  /**
+   * Whether nothing more may be written: the connection closed, or a close frame went either way
+   * (as Vert.x, which refuses writes once it read the client's close frame).
+   */
+  boolean isClosed() {
+    return closed || closeSent || closeReceived;
+  }
+
+  /** Whether the connection's unwritten bytes passed its high-water mark. */
+  boolean writeQueueFull() {
+    return !ctx.channel().isWritable();
+  }
+
+  /** The client's close code, 1005 when its close frame had none, null before it sent one. */
+  Short closeStatusCode() {
+    return closeStatusCode < 0 ? null : closeStatusCode;
+  }
+
+  /** The reason of the client's close frame, or null. */
+  String closeReason() {
+    return closeReason;
+  }
+
+  /** Writes a text message from its UTF-8 bytes, in frames of at most {@code maxFrameSize}. */
+  void writeText(Buffer utf8) {
+    writeMessage(true, ((BufferInternal) utf8).getByteBuf());
+  }
+
+  void writeText(String text) {
+    writeMessage(true, Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  void writeBinary(Buffer data) {
+    writeMessage(false, ((BufferInternal) data).getByteBuf());
+  }
+
+  void writePing() {
+    if (!isClosed()) {
+      ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+    }
+  }
+
+  /** Sends a close frame; the connection closes when the client answers, or after {@link #CLOSING_TIMEOUT_MS}. */
+  void close(short code, String reason) {
+    if (closeSent || closed) {
+      return;
+    }
+    closeSent = true;
+    Channel channel = ctx.channel();
+    CloseWebSocketFrame frame = new CloseWebSocketFrame(code, reason);
+    if (closeReceived) {
+      ctx.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.writeAndFlush(frame, ctx.voidPromise());
+      ctx.executor().schedule(() -> {
+        channel.close();
+      }, CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void writeMessage(boolean text, ByteBuf payload) {
+    if (isClosed()) {
+      return;
+    }
+    int length = payload.readableBytes();
+    if (length <= maxFrameSize) {
+      ByteBuf data = payload.retainedDuplicate();
+      ctx.writeAndFlush(text ? new TextWebSocketFrame(true, 0, data) : new BinaryWebSocketFrame(true, 0, data),
+        ctx.voidPromise());
+      return;
+    }
+    int index = payload.readerIndex();
+    int end = index + length;
+    boolean first = true;
+    while (index < end) {
+      int size = Math.min(maxFrameSize, end - index);
+      ByteBuf data = payload.retainedSlice(index, size);
+      index += size;
+      boolean last = index == end;
+      io.netty.handler.codec.http.websocketx.WebSocketFrame frame = !first ? new ContinuationWebSocketFrame(last, 0, data)
+        : text ? new TextWebSocketFrame(last, 0, data) : new BinaryWebSocketFrame(last, 0, data);
+      first = false;
+      ctx.write(frame, ctx.voidPromise());
+    }
+    ctx.flush();
+  }
+
+  // ---- the pipeline's side ----
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof io.netty.handler.codec.http.websocketx.WebSocketFrame) || closeReceived) {
+      ReferenceCountUtil.release(msg); // the upgrade request's end, or anything after a close frame
+      return;
+    }
+    io.netty.handler.codec.http.websocketx.WebSocketFrame frame = (io.netty.handler.codec.http.websocketx.WebSocketFrame) msg;
+    if (frame instanceof CloseWebSocketFrame) {
+      onClose((CloseWebSocketFrame) frame);
+      return;
+    }
+    if (frame instanceof PingWebSocketFrame && !closeSent) {
+      ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retainedDuplicate()), ctx.voidPromise());
+    }
+    WebSocketFrame copy = new WebSocketFrameImpl(type(frame), heapCopy(frame.content()), frame.isFinalFragment());
+    frame.release();
+    if (paused) {
+      if (held == null) {
+        held = new ArrayDeque<>(4);
+      }
+      held.add(copy);
+    } else {
+      deliver(copy);
+    }
+  }
+
+  private void onClose(CloseWebSocketFrame frame) {
+    closeReceived = true;
+    int code = frame.statusCode();
+    closeStatusCode = (short) (code < 0 ? 1005 : code);
+    closeReason = code < 0 ? null : frame.reasonText();
+    if (closeSent) {
+      frame.release();
+      ctx.close(); // the answer to ours: the server closes the connection
+    } else {
+      closeSent = true;
+      // the same code back (an empty close frame gets an empty one), then the connection ends
+      ctx.writeAndFlush(new CloseWebSocketFrame(true, 0, frame.content().retainedDuplicate()))
+        .addListener(ChannelFutureListener.CLOSE);
+      frame.release();
+    }
+    ctx.channel().config().setAutoRead(true); // a paused socket reads on, to see the connection end
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // what the guards did not handle (a broken connection, mostly): as Vert.x, tell and close
+    Handler<Throwable> handler = exceptionHandler;
+    if (handler != null) {
+      context.emit(cause, handler);
+    }
+    ctx.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closed = true;
+    held = null;
+    Handler<Void> handler = closeHandler;
+    closeHandler = null;
+    if (handler != null) {
+      context.emit(null, handler);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    ReferenceCountUtil.release(event); // Vert.x's server shutdown event and the like: the gateway closes its sessions itself
+  }
+
+  private void deliver(WebSocketFrame frame) {
+    Handler<WebSocketFrame> handler = frameHandler;
+    if (handler != null) {
+      context.emit(frame, handler);
+    }
+  }
+
+  private static WebSocketFrameType type(io.netty.handler.codec.http.websocketx.WebSocketFrame frame) {
+    if (frame instanceof TextWebSocketFrame) {
+      return WebSocketFrameType.TEXT;
+    } else if (frame instanceof BinaryWebSocketFrame) {
+      return WebSocketFrameType.BINARY;
+    } else if (frame instanceof ContinuationWebSocketFrame) {
+      return WebSocketFrameType.CONTINUATION;
+    } else if (frame instanceof PingWebSocketFrame) {
+      return WebSocketFrameType.PING;
+    } else {
+      return WebSocketFrameType.PONG;
+    }
+  }
+
+  /** The payload on the heap, unpooled, so that it may outlive the read (as Vert.x's frames). */
+  private static ByteBuf heapCopy(ByteBuf content) {
+    int length = content.readableBytes();
+    return length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.buffer(length, length).writeBytes(content);
+  }
+}
