@@ -135,6 +135,8 @@ class BenchSmokeTest {
     JsonArray curve = results.getJsonObject("raw").getJsonObject("idle").getJsonObject(Target.NETTY).getJsonArray("heapCurveMb");
     assertEquals(IdleScenario.STEPS + 1, curve.size(), curve.encode()); // 0, then after each of the four steps
     assertEquals(BenchOptions.QUICK_SOCKETS, curve.getJsonArray(IdleScenario.STEPS).getInteger(0), curve.encode());
+    JsonArray rss = results.getJsonObject("raw").getJsonObject("idle").getJsonObject(Target.NETTY).getJsonArray("rssCurveMb");
+    assertEquals(IdleScenario.STEPS + 1, rss.size(), rss.encode());
     assertPositive(figure("echo", "peak throughput"), Target.NETTY);
     assertPositive(figure("connect", "handshakes/s"), Target.NETTY);
     JsonObject fanout = figure("fanout", "server CPU per delivery, " + BenchOptions.QUICK_MEMBERS);
@@ -169,7 +171,9 @@ class BenchSmokeTest {
   void files() throws IOException {
     assertTrue(report.contains("| scenario | figure | switchboard | bare | netty | naive | local |"), report);
     JsonArray charts = results.getJsonArray("charts");
-    assertTrue(charts.contains("idle-memory.png") && charts.contains("idle-memory-curve.png"), charts.encode());
+    for (String idle : List.of("idle-memory.png", "idle-memory-curve.png", "idle-rss-curve.png")) {
+      assertTrue(charts.contains(idle), idle + " is missing from " + charts.encode());
+    }
     for (Object c : charts) {
       byte[] png = Files.readAllBytes(dir.resolve((String) c));
       assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', c + " is not a PNG");
