@@ -94,6 +94,7 @@ final class Charts {
   private void idleCurveOrFail(String file, String title, JsonObject raw, String key) {
     CategoryChart chart = chart(title, "sockets", "MB");
     chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW); // the lines rise to the right: the top left is free
     chart.getStyler().setOverlapped(true); // every series on the same x positions
     for (String target : Target.ALL) {
       JsonObject t = raw.getJsonObject(target);
