@@ -113,7 +113,7 @@ public final class Bench {
     java.util.Set<String> need = new java.util.HashSet<>();
     for (String s : options.scenarios) {
       need.addAll(OURS_ONLY.contains(s) ? java.util.List.of(Target.SWITCHBOARD)
-        : s.equals("chat") ? ChatFanoutScenario.TARGETS : Target.ALL);
+        : s.equals("chat") ? ChatFanoutScenario.TARGETS : s.equals("fanout") ? Target.withRoom() : Target.ALL);
     }
     return Target.ALL.stream().filter(need::contains).toList();
   }

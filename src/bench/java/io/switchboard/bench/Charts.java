@@ -50,11 +50,8 @@ final class Charts {
     Scenario.Outcome idle = outcomes.get("idle");
     if (idle != null) {
       figureBars("idle-memory.png", "idle: memory per connection (lower is better)", "KB", idle, "per idle socket", "per socket", "per session");
-      try {
-        idleCurve("idle-memory-curve.png", idle.raw());
-      } catch (RuntimeException e) { // e.g. targets that opened different counts: XChart wants one x axis
-        System.out.println("bench: chart idle-memory-curve.png not drawn: " + e);
-      }
+      idleCurve("idle-memory-curve.png", "idle: gateway heap after GC against idle sockets (lower is better)", idle.raw(), "heapCurveMb");
+      idleCurve("idle-rss-curve.png", "idle: gateway RSS growth against idle sockets (lower is better)", idle.raw(), "rssCurveMb");
     }
     Scenario.Outcome connect = outcomes.get("connect");
     if (connect != null) {
@@ -85,19 +82,28 @@ final class Charts {
     save(file, chart);
   }
 
-  /** One line per target: the gateway's heap growth after a full GC against the idle sockets it holds. */
-  private void idleCurve(String file, JsonObject raw) {
-    CategoryChart chart = chart("idle: gateway heap after GC against idle sockets (lower is better)", "sockets", "MB");
+  /** One line per target: the gateway's memory growth (heap after a full GC, or RSS) against the idle sockets it holds. */
+  private void idleCurve(String file, String title, JsonObject raw, String key) {
+    try {
+      idleCurveOrFail(file, title, raw, key);
+    } catch (RuntimeException e) { // e.g. targets that opened different counts: XChart wants one x axis
+      System.out.println("bench: chart " + file + " not drawn: " + e);
+    }
+  }
+
+  private void idleCurveOrFail(String file, String title, JsonObject raw, String key) {
+    CategoryChart chart = chart(title, "sockets", "MB");
     chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW); // the lines rise to the right: the top left is free
     chart.getStyler().setOverlapped(true); // every series on the same x positions
     for (String target : Target.ALL) {
       JsonObject t = raw.getJsonObject(target);
-      if (t == null || t.getJsonArray("heapCurveMb") == null) {
+      if (t == null || t.getJsonArray(key) == null) {
         continue;
       }
       List<String> xs = new ArrayList<>();
       List<Double> ys = new ArrayList<>();
-      for (Object point : t.getJsonArray("heapCurveMb")) {
+      for (Object point : t.getJsonArray(key)) {
         io.vertx.core.json.JsonArray p = (io.vertx.core.json.JsonArray) point;
         xs.add(String.valueOf(p.getInteger(0)));
         ys.add(p.getDouble(1));

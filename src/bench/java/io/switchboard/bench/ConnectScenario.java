@@ -56,7 +56,7 @@ final class ConnectScenario extends Scenario {
       raw.put(name, r.json.copy().put("rounds", rounds.get(name)));
     });
     figures.add(rate.goal("≥ 8 000/s", rate.ours() == null ? null : rate.ours() >= 8000)
-      .note("bare and naive have no open step" + (options.rounds > 1 ? "; best of " + options.rounds + " rounds" : "")));
+      .note("bare, netty and naive have no open step" + (options.rounds > 1 ? "; best of " + options.rounds + " rounds" : "")));
     figures.add(cpu);
   }
 

@@ -22,6 +22,7 @@ import java.util.function.Consumer;
  * <ul>
  *   <li><b>switchboard</b>: gateway JVM(s) + a services JVM (echo, room), clustered;</li>
  *   <li><b>bare</b>: {@link BareEchoVerticle}, one JVM;</li>
+ *   <li><b>netty</b>: {@link NettyEchoVerticle}, a plain Netty echo pipeline on Vert.x's event loops, one JVM started like bare (echo only);</li>
  *   <li><b>naive</b>: {@link NaiveGatewayVerticle} + {@link NaiveEchoConsumer}, two clustered JVMs;</li>
  *   <li><b>local</b>: the gateway with the echo and room services in its own JVM (local event bus);</li>
  *   <li><b>node</b>: {@code src/bench/node/server.js} on the {@code ws} package, one Node.js process
@@ -107,6 +108,7 @@ final class Fleet implements AutoCloseable {
       t = switch (name) {
         case Target.SWITCHBOARD -> switchboard();
         case Target.BARE -> bare();
+        case Target.NETTY -> netty();
         case Target.NAIVE -> naive();
         case Target.LOCAL -> local();
         case Target.NODE -> node();
@@ -187,6 +189,14 @@ final class Fleet implements AutoCloseable {
       "-conf", write("bare.json", new JsonObject().put("port", port)).toString()), "bench: bare ready");
     awaitRoutable(port, BenchPaths.ECHO);
     return new Target(Target.BARE, List.of(port), List.of(bare), List.of(bare));
+  }
+
+  private Target netty() {
+    int port = BenchCluster.freePort();
+    ServerJvm netty = start("netty", null, List.of("run", NettyEchoVerticle.class.getName(),
+      "-conf", write("netty.json", new JsonObject().put("port", port)).toString()), "bench: netty ready");
+    awaitRoutable(port, BenchPaths.ECHO);
+    return new Target(Target.NETTY, List.of(port), List.of(netty), List.of(netty));
   }
 
   private Target naive() {

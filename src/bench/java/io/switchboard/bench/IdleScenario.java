@@ -9,7 +9,8 @@ import java.util.function.Consumer;
 /**
  * idle: N idle sockets held on one gateway JVM (each first proved open with one echo). Memory
  * growth of that JVM per socket: resident set ({@code VmRSS}) and heap after a full GC; and the
- * heap after a full GC at each quarter of N on the way (idle-memory-curve.png).
+ * heap after a full GC and the RSS growth at each quarter of N on the way (idle-memory-curve.png,
+ * idle-rss-curve.png).
  */
 final class IdleScenario extends Scenario {
 
@@ -47,6 +48,7 @@ final class IdleScenario extends Scenario {
       String firstError = null;
       long nanos = 0;
       io.vertx.core.json.JsonArray curve = new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonArray().add(0).add(0.0));
+      io.vertx.core.json.JsonArray rssCurve = new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonArray().add(0).add(0.0));
       for (int step = 1; step <= STEPS; step++) {
         int want = (int) ((long) n * step / STEPS) - (int) ((long) n * (step - 1) / STEPS);
         LoadClient.Opened part = client.connectAll(t.ports(), BenchPaths.ECHO, want, CONNECT_CONCURRENCY,
@@ -55,8 +57,11 @@ final class IdleScenario extends Scenario {
         failures += part.failures();
         firstError = firstError != null ? firstError : part.firstError();
         nanos += part.nanos();
-        if (step < STEPS && gw.jvm) {
-          curve.add(new io.vertx.core.json.JsonArray().add(conns.size()).add(round((gw.heapAfterGc() - heapBefore) / 1048576.0, 2)));
+        if (step < STEPS) {
+          if (gw.jvm) {
+            curve.add(new io.vertx.core.json.JsonArray().add(conns.size()).add(round((gw.heapAfterGc() - heapBefore) / 1048576.0, 2)));
+          }
+          rssCurve.add(new io.vertx.core.json.JsonArray().add(conns.size()).add(round((gw.stats().rssBytes() - rssBefore) / 1048576.0, 2)));
         }
       }
       LoadClient.Opened opened = new LoadClient.Opened(conns, failures, firstError, nanos);
@@ -70,6 +75,7 @@ final class IdleScenario extends Scenario {
       if (gw.jvm) {
         curve.add(new io.vertx.core.json.JsonArray().add(open).add(round((heapAfter - heapBefore) / 1048576.0, 2)));
       }
+      rssCurve.add(new io.vertx.core.json.JsonArray().add(open).add(round((rssAfter - rssBefore) / 1048576.0, 2)));
       long otherHeapAfter = others.stream().mapToLong(ServerJvm::heapAfterGc).sum();
       if (!options.quick && gw.jvm) {
         saveHistogram(name, gw);
@@ -90,7 +96,7 @@ final class IdleScenario extends Scenario {
         .put("gatewayRssBefore", rssBefore).put("gatewayRssAfter", rssAfter)
         .put("gatewayHeapBefore", heapBefore).put("gatewayHeapAfter", heapAfter)
         .put("otherJvmsHeapBefore", otherHeapBefore).put("otherJvmsHeapAfter", otherHeapAfter)
-        .put("heapCurveMb", gw.jvm ? curve : null));
+        .put("heapCurveMb", gw.jvm ? curve : null).put("rssCurveMb", rssCurve));
       LoadClient.closeAll(opened.conns(), Duration.ofSeconds(60));
     }
     figures.add(rss.goal("≤ 6 KB", rss.ours() == null ? null : rss.ours() <= 6));

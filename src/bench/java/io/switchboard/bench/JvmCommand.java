@@ -68,7 +68,7 @@ record JvmCommand(Path root, Path launcherScript, String classpath, String trans
   void environment(Map<String, String> env, Path clusterConfig, String extraJavaOpts) {
     env.put("SWITCHBOARD_SKIP_BUILD", "1"); // launcher/bench built it
     if (launcherScript != null) {
-      env.put("SWITCHBOARD_EXTRA_CLASSPATH", benchJar()); // the bench's verticles (bare, naive, room)
+      env.put("SWITCHBOARD_EXTRA_CLASSPATH", benchJar()); // the bench's verticles (bare, netty, naive, room)
     }
     if (clusterConfig != null) {
       env.put("SWITCHBOARD_CLUSTER_CONFIG", clusterConfig.toString());

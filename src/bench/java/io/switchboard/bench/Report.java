@@ -57,6 +57,7 @@ final class Report {
       .append(" (its column stays empty).\n\n"));
     md.append(table(outcomes));
     md.append("\nRatios are ours ÷ the baseline, measured in the same run: *bare* a plain Vert.x WebSocket verticle, ")
+      .append("*netty* a plain Netty 4.2 WebSocket echo pipeline on Vert.x's own event loops (frame codec + echo handler; echo only), ")
       .append("*naive* a 20-line clustered relay (request/reply to a consumer in another JVM), ")
       .append("*local* our gateway with the services in its own JVM (local event bus), ")
       .append("*node* one Node.js process on the `ws` package doing what bare does (`src/bench/node/server.js`). ")
@@ -79,8 +80,9 @@ final class Report {
   /** The figures table: ours, each baseline, ours ÷ each baseline, the goal and whether it was met. */
   static String table(Map<String, Scenario.Outcome> outcomes) {
     StringBuilder md = new StringBuilder();
-    md.append("| scenario | figure | switchboard | bare | naive | local | node | ÷ bare | ÷ naive | ÷ local | ÷ node | target | met |\n");
-    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+    md.append("| scenario | figure | ").append(String.join(" | ", Target.ALL));
+    Target.BASELINES.forEach(t -> md.append(" | ÷ ").append(t));
+    md.append(" | target | met |\n| --- | --- |").append(" ---: |".repeat(Target.ALL.size() + Target.BASELINES.size())).append(" --- | --- |\n");
     outcomes.forEach((name, o) -> {
       for (Figure f : o.figures()) {
         md.append("| ").append(f.scenario()).append(" | ").append(f.metric()).append(" (").append(f.unit()).append(")");

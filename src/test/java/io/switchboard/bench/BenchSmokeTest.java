@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code launcher/bench all --quick} in this JVM, against real server JVMs on private clusters
- * (and the node baseline when node and its ws package are there; skipped with a note otherwise):
+ * (the netty baseline always; the node baseline when node and its ws package are there, skipped with a note otherwise):
  * proves the tool runs every scenario and writes sane figures, a report and charts. Nothing here
  * asserts a performance figure (the machine is shared); the full run is {@code launcher/bench all}.
  */
@@ -126,6 +126,27 @@ class BenchSmokeTest {
   }
 
   @Test
+  @DisplayName("netty: the plain Netty pipeline has its heap and RSS per idle socket, its heap curve, an echo and a connect figure, and no fan-out")
+  void netty() {
+    assertTrue(targets.contains(Target.NETTY), targets.toString()); // never skipped: it is a JVM like bare
+    // present, not positive: 300 sockets' growth is within a quick run's noise (no performance assertion here)
+    assertNotNull(figure("idle", "heap after GC per idle socket").getJsonObject("values").getDouble(Target.NETTY));
+    assertNotNull(figure("idle", "RSS growth").getJsonObject("values").getDouble(Target.NETTY));
+    JsonArray curve = results.getJsonObject("raw").getJsonObject("idle").getJsonObject(Target.NETTY).getJsonArray("heapCurveMb");
+    assertEquals(IdleScenario.STEPS + 1, curve.size(), curve.encode()); // 0, then after each of the four steps
+    assertEquals(BenchOptions.QUICK_SOCKETS, curve.getJsonArray(IdleScenario.STEPS).getInteger(0), curve.encode());
+    JsonArray rss = results.getJsonObject("raw").getJsonObject("idle").getJsonObject(Target.NETTY).getJsonArray("rssCurveMb");
+    assertEquals(IdleScenario.STEPS + 1, rss.size(), rss.encode());
+    assertPositive(figure("echo", "peak throughput"), Target.NETTY);
+    assertPositive(figure("connect", "handshakes/s"), Target.NETTY);
+    JsonObject fanout = figure("fanout", "server CPU per delivery, " + BenchOptions.QUICK_MEMBERS);
+    assertFalse(fanout.getJsonObject("values").containsKey(Target.NETTY), fanout.encode());
+    assertTrue(fanout.getString("note").contains("netty not measured"), fanout.encode());
+    assertTrue(report.contains("| idle | gateway heap after GC per idle socket (KB) |"), report);
+    assertTrue(report.contains("*netty* a plain Netty 4.2 WebSocket echo pipeline"), report);
+  }
+
+  @Test
   @DisplayName("connect: handshakes per second through each target")
   void connect() {
     JsonObject f = figure("connect", "handshakes/s");
@@ -148,9 +169,11 @@ class BenchSmokeTest {
   @Test
   @DisplayName("writes results.json, a report.md table and PNG charts")
   void files() throws IOException {
-    assertTrue(report.contains("| scenario | figure | switchboard | bare | naive | local |"), report);
+    assertTrue(report.contains("| scenario | figure | switchboard | bare | netty | naive | local |"), report);
     JsonArray charts = results.getJsonArray("charts");
-    assertFalse(charts.isEmpty());
+    for (String idle : List.of("idle-memory.png", "idle-memory-curve.png", "idle-rss-curve.png")) {
+      assertTrue(charts.contains(idle), idle + " is missing from " + charts.encode());
+    }
     for (Object c : charts) {
       byte[] png = Files.readAllBytes(dir.resolve((String) c));
       assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', c + " is not a PNG");
