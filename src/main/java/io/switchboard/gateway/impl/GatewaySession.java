@@ -41,6 +41,8 @@ final class GatewaySession {
   boolean batched;
   /** The writer to {@link #instance} (see ServiceRelay), or null before the first message. */
   io.switchboard.protocol.PeerLink link;
+  /** The frames so far of a fragmented message from the client; null between messages. */
+  MessageAssembler assembler;
   /** Where the session is in its life; see {@link State}. */
   State state = State.OPENING;
   /** When the client last sent anything (a message or a pong), in ms of System.nanoTime. */

@@ -48,6 +48,8 @@ public final class SessionManager {
 
   private final Vertx vertx;
   private final Context context;
+  /** The events of every socket of this node, each with its session attached. */
+  private final WireSocket.Listener socketEvents = new SocketEvents();
   private final GatewayOptions options;
   private final String nodeId;
   private final SessionRegistry registry;
@@ -131,6 +133,11 @@ public final class SessionManager {
     return ResumeTokens.start(vertx, options).onSuccess(tokens -> resumeTokens = tokens).mapEmpty();
   }
 
+  /** Where the sockets this node accepted tell what happens to them (one listener for all: a socket holds no callbacks). */
+  WireSocket.Listener socketListener() {
+    return socketEvents;
+  }
+
   /** The gateway node's context: its event loop, where its sockets live. */
   io.vertx.core.internal.ContextInternal context() {
     return (io.vertx.core.internal.ContextInternal) context;
@@ -146,17 +153,11 @@ public final class SessionManager {
     ws.pause(); // frames wait in the socket until an instance accepted the session
     // node prefix for reading logs, 128 random bits so that nobody can address another's session
     GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, info, onEnd);
-    ConnectionGuard.onOverflow(ws.channel(), () -> context.runOnContext(v -> slowConsumer(session)));
+    ws.attach(session); // its events come to socketEvents with it
     session.lastActivity = now();
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
     registry.add(session);
-    ProtocolGuard guard = ProtocolGuard.install(ws.channel(), session::startClosing);
-    MessageAssembler assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
-      (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
-    ws.frameHandler(frame -> onFrame(session, assembler, frame));
-    ws.exceptionHandler(err -> onSocketError(session, err));
-    ws.closeHandler(v -> onSocketClosed(session, guard));
     if (ClientProtocol.SUBPROTOCOL.equals(ws.subProtocol())) {
       session.v1 = new ClientState();
       ws.resume(); // its first frame says hello or resume; the open waits for it
@@ -441,15 +442,23 @@ public final class SessionManager {
   }
 
   /**
-   * Hands data frames to the session's {@link MessageAssembler}: a framework's aggregation neither
-   * checks UTF-8 (fragment by fragment) nor lets a message be refused before it is delivered.
+   * Hands data frames to a {@link MessageAssembler}: a framework's aggregation neither checks UTF-8
+   * (fragment by fragment) nor lets a message be refused before it is delivered. The session keeps
+   * it only while a fragmented message is under way (an idle socket holds none); a violation fails
+   * the socket, which reads nothing more.
    */
-  private void onFrame(GatewaySession session, MessageAssembler assembler, WebSocketFrame frame) {
+  private void onFrame(GatewaySession session, WebSocketFrame frame) {
     session.lastActivity = now();
-    if (!session.isLive()) {
+    if (!session.isLive() || session.ws.isFailing() || !(frame.isText() || frame.isBinary() || frame.isContinuation())) {
       return;
     }
+    MessageAssembler assembler = session.assembler;
+    if (assembler == null) {
+      assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
+        session.ws::fail);
+    }
     assembler.accept(frame);
+    session.assembler = assembler.inMessage() ? assembler : null;
   }
 
   private void deliver(GatewaySession session, boolean text, Buffer data) {
@@ -958,10 +967,9 @@ public final class SessionManager {
     }
   }
 
-  private void onSocketClosed(GatewaySession session, ProtocolGuard guard) {
-    boolean failed = guard != null && guard.sentCode() != 0; // the socket knows only the codes it received
-    int code = failed ? guard.sentCode() : closeCode(session.ws);
-    String reason = failed ? guard.sentReason() : session.ws.closeReason();
+  private void onSocketClosed(GatewaySession session) {
+    int code = closeCode(session.ws); // the client's, or that of the protocol failure the socket sent
+    String reason = session.ws.closeReason();
     session.closed();
     registry.remove(session);
     session.onEnd.run();
@@ -1004,5 +1012,46 @@ public final class SessionManager {
   private static int closeCode(WireSocket ws) {
     Short code = ws.closeStatusCode();
     return code == null ? 1006 : code;
+  }
+
+  /** The sockets' events, for the session each carries. */
+  private final class SocketEvents implements WireSocket.Listener {
+    @Override
+    public void frame(WireSocket socket, WebSocketFrame frame) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        onFrame(session, frame);
+      }
+    }
+
+    @Override
+    public void error(WireSocket socket, Throwable error) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        onSocketError(session, error);
+      }
+    }
+
+    @Override
+    public boolean failing(WireSocket socket) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      return session == null || session.startClosing();
+    }
+
+    @Override
+    public void overflow(WireSocket socket) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        context.runOnContext(v -> slowConsumer(session)); // not from inside the guard's read or write
+      }
+    }
+
+    @Override
+    public void closed(WireSocket socket) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        onSocketClosed(session);
+      }
+    }
   }
 }
