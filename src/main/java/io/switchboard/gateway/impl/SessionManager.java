@@ -264,7 +264,7 @@ public final class SessionManager {
     } else {
       info.remove("attributes");
     }
-    if (session.groups.isEmpty()) {
+    if (session.groups().isEmpty()) {
       info.remove("groups");
       return info;
     }
@@ -337,7 +337,7 @@ public final class SessionManager {
       return;
     }
     store.tail(group).onComplete(ar -> context.runOnContext(v -> {
-      if (ar.succeeded() && session.isLive() && session.groups.containsKey(group)) {
+      if (ar.succeeded() && session.isLive() && session.groups().containsKey(group)) {
         joinedAt(session).putIfAbsent(clientGroup, ar.result());
         stateChanged(session);
       }
@@ -478,8 +478,8 @@ public final class SessionManager {
         clientFrame(session, decoded);
       } else if (session.isBound()) {
         relay.text(session, decoded, data);
-        if (session.recent != null) {
-          session.recent.remember(decoded, now());
+        if (session.rebind) {
+          session.remember(decoded, now());
         }
       } else {
         relay(session, decoded);
@@ -598,7 +598,7 @@ public final class SessionManager {
   private void readMissed(GatewaySession session, ClientState.Recovery recovery) {
     for (String group : recovery.positions.fieldNames()) {
       String qualified = Addresses.group(session.service, group);
-      if (!session.groups.containsKey(qualified)) {
+      if (!session.groups().containsKey(qualified)) {
         continue; // not a member (any more): nothing to recover
       }
       Object at = recovery.positions.getValue(group);
@@ -756,7 +756,7 @@ public final class SessionManager {
       if (recovery.restored) {
         // the client reloads its state now: a later resume starts from where each group stands now
         joinedAt(session).clear();
-        for (String group : new ArrayList<>(session.groups.keySet())) {
+        for (String group : new ArrayList<>(session.groups().keySet())) {
           joinedGroup(session, group);
         }
         stateChanged(session);
@@ -825,9 +825,7 @@ public final class SessionManager {
     List<GatewaySession> idle = new ArrayList<>();
     List<GatewaySession> full = new ArrayList<>();
     registry.forEach(s -> {
-      if (s.recent != null) {
-        s.recent.expire(now);
-      }
+      s.expireRecent(now);
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
       } else if (s.isLive() && !s.ws.isClosed()) { // nothing is written after a close frame, either way
@@ -867,8 +865,8 @@ public final class SessionManager {
     } else {
       relay.binary(session, (Buffer) message);
     }
-    if (session.recent != null) {
-      session.recent.remember(message, now());
+    if (session.rebind) {
+      session.remember(message, now());
     }
   }
 
@@ -925,7 +923,7 @@ public final class SessionManager {
     }
     boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
     session.batched = bound != null && bound.batches();
-    session.recent = rebindService ? new ReplayBuffer() : null;
+    session.replayable(rebindService);
     Object m;
     while ((m = session.nextHeld()) != null) {
       relay(session, m);
