@@ -202,7 +202,9 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
   }
 
   void writeText(String text) {
-    writeMessage(true, Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)));
+    ByteBuf utf8 = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
+    writeMessage(true, utf8);
+    utf8.release(); // the frames hold their own references
   }
 
   void writeBinary(Buffer data) {
