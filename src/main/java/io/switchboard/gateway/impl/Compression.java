@@ -23,7 +23,7 @@ import java.util.Map;
  * Vert.x builds Netty's handshaker without an inflation limit, so one compressed frame within
  * {@code maxFrameSize} could inflate to about a thousand times its size (a zip bomb) before any
  * limit is checked. This one inflates a frame into at most {@code limits.maxFrameSize} bytes:
- * beyond it Netty's inflater throws, and {@link ProtocolGuard} closes the socket with 1009.
+ * beyond it Netty's inflater throws, and {@link WireSocket} closes the socket with 1009.
  * With {@code serverNoContextTakeover} the gateway's compressor is reset (its zlib memory freed)
  * after each message, even if the client did not ask; with {@code clientNoContextTakeover} the
  * client is told to do the same, so the gateway's inflater is freed after each message too: an

@@ -3,6 +3,7 @@ package io.switchboard.gateway.impl;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -18,7 +19,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
-import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.gateway.GatewayOptions;
 import io.switchboard.protocol.CloseCodes;
@@ -28,6 +28,7 @@ import io.vertx.core.http.HttpConnection;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -49,10 +50,9 @@ import java.util.concurrent.TimeUnit;
  * that takes its place once a routed upgrade is accepted), confined to the
  * connection's event loop.
  */
-public final class ConnectionGuard extends ChannelDuplexHandler {
+public final class ConnectionGuard extends ChannelDuplexHandler implements ChannelFutureListener {
 
   private static final System.Logger LOG = System.getLogger(ConnectionGuard.class.getName());
-  private static final AttributeKey<ConnectionGuard> KEY = AttributeKey.valueOf("switchboard.guard");
   /** How long a refused connection stays half-open so the client reads its answer before the close. */
   private static final long LINGER_MS = 1000;
   /** How long a WebSocket's writes may stay blocked before the connection is closed 1008. */
@@ -62,18 +62,17 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
 
   private final GatewayOptions options;
   private final ConnectionLimiter limiter;
-  private final String ip;
   private boolean refused;
   private boolean overflowed;
   private long requestsStarted;
   private long requestsEnded;
   private long requestsAtLastCheck;
-  private Runnable onOverflow;
+  /** The pending request-head check, or null (none pending, or the connection became a WebSocket). */
+  private ScheduledFuture<?> headCheck;
 
-  private ConnectionGuard(GatewayOptions options, ConnectionLimiter limiter, String ip) {
+  private ConnectionGuard(GatewayOptions options, ConnectionLimiter limiter) {
     this.options = options;
     this.limiter = limiter;
-    this.ip = ip;
   }
 
   /** The connection handler to give {@code HttpServer.connectionHandler}. */
@@ -84,10 +83,7 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
       if (channel == null) {
         return; // not the HTTP/1.x pipeline the guard knows (HTTP/2 is not enabled on the gateway)
       }
-      String ip = channel.remoteAddress() instanceof InetSocketAddress
-        ? ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress() : "?";
-      ConnectionGuard guard = new ConnectionGuard(options, limiter, ip);
-      channel.attr(KEY).set(guard);
+      ConnectionGuard guard = new ConnectionGuard(options, limiter);
       channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(options.maxOutboundBytes() / 2,
         options.maxOutboundBytes()));
       channel.pipeline().addBefore(VertxInternals.VERTX_HANDLER, "switchboard-guard", guard);
@@ -95,18 +91,27 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
   }
 
   /**
-   * Lets the session on this connection close itself (1008 with its own bookkeeping) when the
-   * client stops reading; without it the guard writes the close itself.
+   * The connection became a gateway WebSocket ({@link WireSocket}): no request head is due any
+   * more, and a client that stops reading is the socket's to close (1008, with its session's
+   * bookkeeping).
    */
-  static void onOverflow(Channel channel, Runnable action) {
-    ConnectionGuard guard = channel.attr(KEY).get();
-    if (guard != null) {
-      guard.onOverflow = action;
+  static void upgraded(Channel channel) {
+    ConnectionGuard guard = channel.pipeline().get(ConnectionGuard.class);
+    if (guard != null && guard.headCheck != null) {
+      guard.headCheck.cancel(false);
+      guard.headCheck = null;
     }
+  }
+
+  /** The client's IP address, as the limits count it (derived when needed: a connection keeps no String for it). */
+  private static String ip(Channel channel) {
+    return channel.remoteAddress() instanceof InetSocketAddress
+      ? ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress() : "?";
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
+    String ip = ip(ctx.channel());
     switch (limiter.tryAcquire(ip, options.maxConnections(), options.maxConnectionsPerIp())) {
       case TOO_MANY:
         refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
@@ -117,7 +122,7 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
           "Too many connections from " + ip + " (at most " + options.maxConnectionsPerIp() + ")");
         return;
       default:
-        ctx.channel().closeFuture().addListener(f -> limiter.release(ip));
+        ctx.channel().closeFuture().addListener(this);
         checkHeadLater(ctx);
     }
   }
@@ -167,11 +172,12 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
     overflowed = true;
     // read no more: the client is cut off, and a flood must not keep the event loop busy
     ctx.channel().config().setAutoRead(false);
-    if (onOverflow != null) {
-      onOverflow.run();
+    WireSocket socket = ctx.pipeline().get(WireSocket.class);
+    if (socket != null) {
+      socket.overflowed();
       return;
     }
-    LOG.log(System.Logger.Level.DEBUG, "Closing a WebSocket from " + ip + " that does not read (1008)");
+    LOG.log(System.Logger.Level.DEBUG, "Closing a WebSocket from " + ip(ctx.channel()) + " that does not read (1008)");
     ctx.writeAndFlush(new CloseWebSocketFrame(CloseCodes.POLICY_VIOLATION,
       "Slow consumer: more than " + options.maxOutboundBytes() + " bytes waiting to be read"));
     ctx.executor().schedule(() -> {
@@ -179,8 +185,15 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
     }, FORCE_CLOSE_MS, TimeUnit.MILLISECONDS);
   }
 
+  /** The connection closed: its slot goes back to the limits. */
+  @Override
+  public void operationComplete(ChannelFuture closed) {
+    limiter.release(ip(closed.channel()));
+  }
+
   private void checkHeadLater(ChannelHandlerContext ctx) {
-    ctx.executor().schedule(() -> {
+    headCheck = ctx.executor().schedule(() -> {
+      headCheck = null;
       if (!ctx.channel().isActive() || isWebSocket(ctx)) {
         return;
       }

@@ -105,9 +105,9 @@ public final class GatewayInbox {
     @Override
     public void join(String sessionId, String group, JsonObject meta) {
       to(sessionId, session -> {
-        boolean member = session.groups.containsKey(group);
+        boolean member = session.groups().containsKey(group);
         registry.join(session, group, meta);
-        if (!member && session.groups.containsKey(group)) {
+        if (!member && session.groups().containsKey(group)) {
           sessions.joinedGroup(session, group);
         }
         sessions.stateChanged(session);

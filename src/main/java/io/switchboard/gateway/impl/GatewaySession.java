@@ -3,6 +3,7 @@ package io.switchboard.gateway.impl;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -25,7 +26,7 @@ final class GatewaySession {
    * Groups this session is a member of (qualified names), with its member meta in each, so that
    * removal can clean them and a rebind hands them over. At most {@code limits.maxGroupsPerSession}.
    */
-  final Map<String, JsonObject> groups = new HashMap<>(4);
+  private Map<String, JsonObject> groups;
   /** The session's attributes (see Session#attributes), or null while it has none. */
   JsonObject attributes;
   /** The encoded size of {@link #attributes} minus one (each entry counted with a ','); 0 when it has none. */
@@ -41,15 +42,20 @@ final class GatewaySession {
   boolean batched;
   /** The writer to {@link #instance} (see ServiceRelay), or null before the first message. */
   io.switchboard.protocol.PeerLink link;
+  /** The frames so far of a fragmented message from the client; null between messages. */
+  MessageAssembler assembler;
   /** Where the session is in its life; see {@link State}. */
   State state = State.OPENING;
   /** When the client last sent anything (a message or a pong), in ms of System.nanoTime. */
   long lastActivity;
   /**
    * For sessions of a {@code rebind} service: what the client sent in the last few seconds, for
-   * a replay after its instance is lost. Null for {@code close} services, which pay nothing for it.
+   * a replay after its instance is lost. Null for {@code close} services, which pay nothing for
+   * it, and for a {@code rebind} session until its client sends and again once that aged out.
    */
   ReplayBuffer recent;
+  /** Whether its instance's service rebinds ({@link #recent} is kept for it, once the client sends). */
+  boolean rebind;
   /** The last instance told the session moved away from it (see SessionManager#stale), or null. */
   private String toldStale;
 
@@ -92,6 +98,63 @@ final class GatewaySession {
     this.onEnd = onEnd;
   }
 
+  /** The session's groups with its member meta in each (read only; empty while it has none). */
+  Map<String, JsonObject> groups() {
+    return groups == null ? Collections.emptyMap() : groups;
+  }
+
+  /** Records its membership of {@code group} (see SessionRegistry#join). */
+  void putGroup(String group, JsonObject meta) {
+    if (groups == null) {
+      groups = new HashMap<>(4);
+    }
+    groups.put(group, meta);
+  }
+
+  /** Forgets its membership of {@code group}; the meta it had, or null. */
+  JsonObject removeGroup(String group) {
+    if (groups == null) {
+      return null;
+    }
+    JsonObject meta = groups.remove(group);
+    if (groups.isEmpty()) {
+      groups = null;
+    }
+    return meta;
+  }
+
+  void clearGroups() {
+    groups = null;
+  }
+
+  /** Bound to an instance of a {@code rebind} service or not: a replay buffer is kept only for the first. */
+  void replayable(boolean rebind) {
+    this.rebind = rebind;
+    recent = null;
+  }
+
+  /** Remembers what the client sent at {@code now}, for a replay (a {@code rebind} session). */
+  void remember(Object message, long now) {
+    if (recent == null) {
+      recent = new ReplayBuffer();
+    }
+    recent.remember(message, now);
+  }
+
+  /**
+   * Lets what aged past the replay window go, and the buffer with it once empty: what it would
+   * still tell ({@link ReplayBuffer#covers}) is then about times older than any instance can go
+   * unnoticed, so a new one answers the same.
+   */
+  void expireRecent(long now) {
+    if (recent != null) {
+      recent.expire(now);
+      if (recent.size() == 0) {
+        recent = null;
+      }
+    }
+  }
+
   /** Keeps a message for when an instance is bound (in order). */
   void hold(Object message) {
     if (pending == null) {
@@ -123,7 +186,7 @@ final class GatewaySession {
   JsonObject serviceGroups() {
     String prefix = service + "/";
     JsonObject own = new JsonObject();
-    groups.forEach((group, meta) -> {
+    groups().forEach((group, meta) -> {
       if (group.startsWith(prefix)) {
         own.put(group.substring(prefix.length()), meta);
       }

@@ -48,6 +48,8 @@ public final class SessionManager {
 
   private final Vertx vertx;
   private final Context context;
+  /** The events of every socket of this node, each with its session attached. */
+  private final WireSocket.Listener socketEvents = new SocketEvents();
   private final GatewayOptions options;
   private final String nodeId;
   private final SessionRegistry registry;
@@ -131,6 +133,11 @@ public final class SessionManager {
     return ResumeTokens.start(vertx, options).onSuccess(tokens -> resumeTokens = tokens).mapEmpty();
   }
 
+  /** Where the sockets this node accepted tell what happens to them (one listener for all: a socket holds no callbacks). */
+  WireSocket.Listener socketListener() {
+    return socketEvents;
+  }
+
   /** The gateway node's context: its event loop, where its sockets live. */
   io.vertx.core.internal.ContextInternal context() {
     return (io.vertx.core.internal.ContextInternal) context;
@@ -146,17 +153,11 @@ public final class SessionManager {
     ws.pause(); // frames wait in the socket until an instance accepted the session
     // node prefix for reading logs, 128 random bits so that nobody can address another's session
     GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, info, onEnd);
-    ConnectionGuard.onOverflow(ws.channel(), () -> context.runOnContext(v -> slowConsumer(session)));
+    ws.attach(session); // its events come to socketEvents with it
     session.lastActivity = now();
     session.meters = metrics.service(service);
     session.meters.open.incrementAndGet();
     registry.add(session);
-    ProtocolGuard guard = ProtocolGuard.install(ws.channel(), session::startClosing);
-    MessageAssembler assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
-      (code, reason) -> { if (guard != null) guard.fail(code, reason); else closeSession(session, code, reason); });
-    ws.frameHandler(frame -> onFrame(session, assembler, frame));
-    ws.exceptionHandler(err -> onSocketError(session, err));
-    ws.closeHandler(v -> onSocketClosed(session, guard));
     if (ClientProtocol.SUBPROTOCOL.equals(ws.subProtocol())) {
       session.v1 = new ClientState();
       ws.resume(); // its first frame says hello or resume; the open waits for it
@@ -263,7 +264,7 @@ public final class SessionManager {
     } else {
       info.remove("attributes");
     }
-    if (session.groups.isEmpty()) {
+    if (session.groups().isEmpty()) {
       info.remove("groups");
       return info;
     }
@@ -336,7 +337,7 @@ public final class SessionManager {
       return;
     }
     store.tail(group).onComplete(ar -> context.runOnContext(v -> {
-      if (ar.succeeded() && session.isLive() && session.groups.containsKey(group)) {
+      if (ar.succeeded() && session.isLive() && session.groups().containsKey(group)) {
         joinedAt(session).putIfAbsent(clientGroup, ar.result());
         stateChanged(session);
       }
@@ -441,15 +442,23 @@ public final class SessionManager {
   }
 
   /**
-   * Hands data frames to the session's {@link MessageAssembler}: a framework's aggregation neither
-   * checks UTF-8 (fragment by fragment) nor lets a message be refused before it is delivered.
+   * Hands data frames to a {@link MessageAssembler}: a framework's aggregation neither checks UTF-8
+   * (fragment by fragment) nor lets a message be refused before it is delivered. The session keeps
+   * it only while a fragmented message is under way (an idle socket holds none); a violation fails
+   * the socket, which reads nothing more.
    */
-  private void onFrame(GatewaySession session, MessageAssembler assembler, WebSocketFrame frame) {
+  private void onFrame(GatewaySession session, WebSocketFrame frame) {
     session.lastActivity = now();
-    if (!session.isLive()) {
+    if (!session.isLive() || session.ws.isFailing() || !(frame.isText() || frame.isBinary() || frame.isContinuation())) {
       return;
     }
+    MessageAssembler assembler = session.assembler;
+    if (assembler == null) {
+      assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
+        session.ws::fail);
+    }
     assembler.accept(frame);
+    session.assembler = assembler.inMessage() ? assembler : null;
   }
 
   private void deliver(GatewaySession session, boolean text, Buffer data) {
@@ -469,8 +478,8 @@ public final class SessionManager {
         clientFrame(session, decoded);
       } else if (session.isBound()) {
         relay.text(session, decoded, data);
-        if (session.recent != null) {
-          session.recent.remember(decoded, now());
+        if (session.rebind) {
+          session.remember(decoded, now());
         }
       } else {
         relay(session, decoded);
@@ -589,7 +598,7 @@ public final class SessionManager {
   private void readMissed(GatewaySession session, ClientState.Recovery recovery) {
     for (String group : recovery.positions.fieldNames()) {
       String qualified = Addresses.group(session.service, group);
-      if (!session.groups.containsKey(qualified)) {
+      if (!session.groups().containsKey(qualified)) {
         continue; // not a member (any more): nothing to recover
       }
       Object at = recovery.positions.getValue(group);
@@ -747,7 +756,7 @@ public final class SessionManager {
       if (recovery.restored) {
         // the client reloads its state now: a later resume starts from where each group stands now
         joinedAt(session).clear();
-        for (String group : new ArrayList<>(session.groups.keySet())) {
+        for (String group : new ArrayList<>(session.groups().keySet())) {
           joinedGroup(session, group);
         }
         stateChanged(session);
@@ -816,9 +825,7 @@ public final class SessionManager {
     List<GatewaySession> idle = new ArrayList<>();
     List<GatewaySession> full = new ArrayList<>();
     registry.forEach(s -> {
-      if (s.recent != null) {
-        s.recent.expire(now);
-      }
+      s.expireRecent(now);
       if (now - s.lastActivity > options.idleTimeoutMs()) {
         idle.add(s);
       } else if (s.isLive() && !s.ws.isClosed()) { // nothing is written after a close frame, either way
@@ -858,8 +865,8 @@ public final class SessionManager {
     } else {
       relay.binary(session, (Buffer) message);
     }
-    if (session.recent != null) {
-      session.recent.remember(message, now());
+    if (session.rebind) {
+      session.remember(message, now());
     }
   }
 
@@ -916,7 +923,7 @@ public final class SessionManager {
     }
     boolean rebindService = bound != null && bound.failover() == Failover.REBIND;
     session.batched = bound != null && bound.batches();
-    session.recent = rebindService ? new ReplayBuffer() : null;
+    session.replayable(rebindService);
     Object m;
     while ((m = session.nextHeld()) != null) {
       relay(session, m);
@@ -958,10 +965,9 @@ public final class SessionManager {
     }
   }
 
-  private void onSocketClosed(GatewaySession session, ProtocolGuard guard) {
-    boolean failed = guard != null && guard.sentCode() != 0; // the socket knows only the codes it received
-    int code = failed ? guard.sentCode() : closeCode(session.ws);
-    String reason = failed ? guard.sentReason() : session.ws.closeReason();
+  private void onSocketClosed(GatewaySession session) {
+    int code = closeCode(session.ws); // the client's, or that of the protocol failure the socket sent
+    String reason = session.ws.closeReason();
     session.closed();
     registry.remove(session);
     session.onEnd.run();
@@ -1004,5 +1010,46 @@ public final class SessionManager {
   private static int closeCode(WireSocket ws) {
     Short code = ws.closeStatusCode();
     return code == null ? 1006 : code;
+  }
+
+  /** The sockets' events, for the session each carries. */
+  private final class SocketEvents implements WireSocket.Listener {
+    @Override
+    public void frame(WireSocket socket, WebSocketFrame frame) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        onFrame(session, frame);
+      }
+    }
+
+    @Override
+    public void error(WireSocket socket, Throwable error) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        onSocketError(session, error);
+      }
+    }
+
+    @Override
+    public boolean failing(WireSocket socket) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      return session == null || session.startClosing();
+    }
+
+    @Override
+    public void overflow(WireSocket socket) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        context.runOnContext(v -> slowConsumer(session)); // not from inside the guard's read or write
+      }
+    }
+
+    @Override
+    public void closed(WireSocket socket) {
+      GatewaySession session = (GatewaySession) socket.attachment();
+      if (session != null) {
+        onSocketClosed(session);
+      }
+    }
   }
 }

@@ -83,11 +83,11 @@ public final class SessionRegistry {
     if (!sessions.remove(session.id, session)) {
       return;
     }
-    for (String group : session.groups.keySet()) {
+    for (String group : session.groups().keySet()) {
       removeMember(group, session);
       listener.left(session, group);
     }
-    session.groups.clear();
+    session.clearGroups();
     session.attributes = null;
     session.attributeBytes = 0;
   }
@@ -101,7 +101,7 @@ public final class SessionRegistry {
     if (meta == null || meta.isEmpty()) {
       meta = EMPTY; // most members have none: one shared object for all
     }
-    JsonObject current = session.groups.get(group);
+    JsonObject current = session.groups().get(group);
     int metaBytes = meta.isEmpty() ? 0 : meta.toBuffer().length();
     if (metaBytes > maxMemberMetaBytes) {
       LOG.log(System.Logger.Level.WARNING, String.format("Refused join of session %s to %s: member meta of %d bytes"
@@ -109,9 +109,9 @@ public final class SessionRegistry {
       restate(session, group, current);
       return;
     }
-    if (current == null && session.groups.size() >= maxGroupsPerSession) {
+    if (current == null && session.groups().size() >= maxGroupsPerSession) {
       LOG.log(System.Logger.Level.WARNING, String.format("Refused join of session %s to %s: it is in %d groups already"
-        + " (limits.maxGroupsPerSession)", session.id, group, session.groups.size()));
+        + " (limits.maxGroupsPerSession)", session.id, group, session.groups().size()));
       restate(session, group, null);
       return;
     }
@@ -119,13 +119,13 @@ public final class SessionRegistry {
       listener.joined(session, group, meta); // confirms the instance's view, changes nothing
       return;
     }
-    session.groups.put(group, meta);
+    session.putGroup(group, meta);
     groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).put(session, meta);
     listener.joined(session, group, meta);
   }
 
   void leave(GatewaySession session, String group) {
-    if (session.groups.remove(group) != null) {
+    if (session.removeGroup(group) != null) {
       removeMember(group, session);
     }
     listener.left(session, group);

@@ -15,10 +15,10 @@ import java.nio.ByteBuffer;
  * The one place the gateway reaches under Vert.x's public API (Vert.x 5.0.7), so an upgrade has
  * one file to check. Used for what the API does not offer:
  * <ul>
- *   <li>the Netty {@link Channel} of an HTTP connection: the guards ({@link ConnectionGuard},
- *       {@link ProtocolGuard}) sit in its pipeline in front of Vert.x's {@code "handler"}, and a
- *       connection whose client never reads is dropped from the pipeline's head
- *       ({@code HttpConnection.close()} would wait for a flush that never comes);</li>
+ *   <li>the Netty {@link Channel} of an HTTP connection: {@link ConnectionGuard} sits in its
+ *       pipeline in front of Vert.x's {@code "handler"}, and a connection whose client never
+ *       reads is dropped from the pipeline's head (a close would wait for a flush that never
+ *       comes);</li>
  *   <li>taking a connection over once a routed upgrade is accepted: a {@link WireSocket} takes
  *       the place of Vert.x's handler, and Vert.x's connection is unhooked from the channel
  *       ({@link #takeOver});</li>

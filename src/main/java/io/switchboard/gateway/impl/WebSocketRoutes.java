@@ -107,7 +107,7 @@ public final class WebSocketRoutes implements Handler<RoutingContext> {
   }
 
   private void upgrade(RoutingContext ctx, String service, JsonObject info) {
-    WireSocket socket = wire.upgrade(ctx.request(), sessions.context());
+    WireSocket socket = wire.upgrade(ctx.request(), sessions.context(), sessions.socketListener());
     if (socket != null) {
       sessions.accept(socket, service, info, () -> { });
     }

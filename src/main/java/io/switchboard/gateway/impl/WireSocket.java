@@ -6,14 +6,18 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.vertx.core.Handler;
+import io.switchboard.protocol.Close;
+import io.switchboard.protocol.CloseCodes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
@@ -29,48 +33,88 @@ import java.util.concurrent.TimeUnit;
  * A gateway WebSocket on Netty's own frame codec. Once a routed upgrade is accepted
  * ({@link WireUpgrade}), this handler takes the place of Vert.x's in the connection's pipeline:
  * Netty's {@code WebSocket13FrameDecoder}/{@code Encoder} (and permessage-deflate when
- * negotiated) carry the frames, the guards ({@link ConnectionGuard}, {@link ProtocolGuard}) sit in
- * front of it as before, and nothing of Vert.x's HTTP connection, request or response stays
- * reachable. An idle socket is then the Netty channel, its pipeline and this object (issue 18:
- * Vert.x's {@code ServerWebSocket} and the HTTP/1 objects it keeps cost ~3.5 KB per idle socket).
+ * negotiated) carry the frames, {@link ConnectionGuard} sits in front of it as for every
+ * connection, and nothing of Vert.x's HTTP connection, request or response stays reachable. An
+ * idle socket is the Netty channel, its pipeline and this object (issue 18: Vert.x's
+ * {@code ServerWebSocket} and the HTTP/1 objects it keeps cost ~3.8 KB per idle socket).
  *
  * <p>It does what the gateway used of {@code ServerWebSocket}, the way Vert.x does it: a ping is
  * answered with a pong of its payload; a client's close frame is answered with the same code and
  * the connection is closed once the answer is written; {@link #close} sends a close frame and
  * closes the connection when the client's answer arrives or after {@link #CLOSING_TIMEOUT_MS};
- * data, ping and pong frames go to the frame handler (their payload copied to the heap, as Vert.x
- * does), nothing after a close frame. {@link #pause} stops reading: the frames already decoded from
- * the last read wait here (at most one read's worth) and are handed over on {@link #resume}.
- * Writes are bounded by the channel's write-buffer high-water mark ({@link #writeQueueFull}).
+ * data, ping and pong frames go to the {@link Listener} (their payload copied to the heap, as
+ * Vert.x does), nothing after a close frame. {@link #pause} stops reading: the frames already
+ * decoded from the last read wait here (at most one read's worth) and are handed over on
+ * {@link #resume}. Writes are bounded by the channel's write-buffer high-water mark
+ * ({@link #writeQueueFull}).
  *
- * <p>Confined to the channel's event loop, which is the gateway verticle's: Vert.x registers an
- * accepted connection on the loop of the server instance that takes it. Handlers run on the
+ * <p><b>A client that breaks the protocol</b> reads its close code ({@link #fail}): a frame
+ * Netty's decoder rejects (reserved opcode, a frame over {@code maxFrameSize}, a bad control or
+ * close frame) fails with the decoder's code, reserved bits without a negotiated extension with
+ * 1002, a compressed frame that inflates past {@code maxFrameSize} with 1009, data that does not
+ * inflate with 1007. Input is discarded from then on; replies already on their way from the
+ * service still reach the client for {@link #FAIL_GRACE_MS}; then the close frame is sent and
+ * flushed, the output shut down (FIN), and the input read and discarded until the client closes,
+ * for at most {@link #DRAIN_MS}, so that no RST destroys the close frame (closing the channel at
+ * once, as Vert.x's handler did, lost it).
+ *
+ * <p>The events go to one {@link Listener} shared by every socket of a gateway node, with the
+ * socket's {@link #attachment} (its session): a socket holds no callbacks of its own. Confined to
+ * the channel's event loop, which is the gateway verticle's: Vert.x registers an accepted
+ * connection on the loop of the server instance that takes it. The listener runs on the
  * verticle's context.
  */
 final class WireSocket extends ChannelInboundHandlerAdapter {
 
+  /** What happens to the sockets of a gateway node; one instance serves all of them. */
+  interface Listener {
+    /** A data, ping or pong frame (in order; not while paused). */
+    void frame(WireSocket socket, WebSocketFrame frame);
+
+    /** An error the socket does not handle itself (a broken connection, mostly); the connection is closed after. */
+    void error(WireSocket socket, Throwable error);
+
+    /**
+     * The socket is about to send its protocol-failure close frame; false if it is already
+     * closing another way (its own close frame is on its way: none is sent).
+     */
+    boolean failing(WireSocket socket);
+
+    /** The client stopped reading: its unread bytes passed the connection's bound ({@link ConnectionGuard}). */
+    void overflow(WireSocket socket);
+
+    /** The connection closed; runs once. */
+    void closed(WireSocket socket);
+  }
+
   /** How long a close frame sent waits for the client's before the connection is closed (Vert.x's setting was 5 s). */
   static final long CLOSING_TIMEOUT_MS = 5000;
+  /** How long replies to the client's earlier, valid messages may still reach it after a protocol failure. */
+  static final long FAIL_GRACE_MS = 250;
+  /** How long, after a protocol failure's close frame, the input is drained before the connection is dropped. */
+  static final long DRAIN_MS = 2000;
 
   private final ContextInternal context;
+  private final Listener listener;
   private final String subProtocol;
   private final int maxFrameSize;
   private ChannelHandlerContext ctx;
-  private Handler<WebSocketFrame> frameHandler;
-  private Handler<Throwable> exceptionHandler;
-  private Handler<Void> closeHandler;
+  private Object attachment;
   /** Frames decoded while paused, in order; null while none wait. */
   private ArrayDeque<WebSocketFrame> held;
   private boolean paused;
   private boolean closeSent;
   private boolean closeReceived;
   private boolean closed;
-  /** The client's close code (1005 for a close frame without one), -1 before its close frame. */
+  /** Whether the client broke the protocol: its input is discarded (see {@link #fail}). */
+  private boolean failing;
+  /** The client's close code (1005 for a close frame without one), or the code of the protocol failure sent; -1 before either. */
   private short closeStatusCode = -1;
   private String closeReason;
 
-  WireSocket(ContextInternal context, String subProtocol, int maxFrameSize) {
+  WireSocket(ContextInternal context, Listener listener, String subProtocol, int maxFrameSize) {
     this.context = context;
+    this.listener = listener;
     this.subProtocol = subProtocol;
     this.maxFrameSize = maxFrameSize;
   }
@@ -86,20 +130,13 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
     return ctx.channel();
   }
 
-  WireSocket frameHandler(Handler<WebSocketFrame> handler) {
-    this.frameHandler = handler;
-    return this;
+  /** What the listener keeps with the socket (its session). */
+  Object attachment() {
+    return attachment;
   }
 
-  WireSocket exceptionHandler(Handler<Throwable> handler) {
-    this.exceptionHandler = handler;
-    return this;
-  }
-
-  /** Runs once, when the connection has closed. */
-  WireSocket closeHandler(Handler<Void> handler) {
-    this.closeHandler = handler;
-    return this;
+  void attach(Object attachment) {
+    this.attachment = attachment;
   }
 
   /** Stops handing frames over (and reading) until {@link #resume}. */
@@ -118,12 +155,12 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
     paused = false;
     WebSocketFrame frame;
     while (!paused && held != null && (frame = held.poll()) != null) {
-      deliver(frame);
+      listener.frame(this, frame);
     }
     if (held != null && held.isEmpty()) {
       held = null;
     }
-    if (!paused && !closeSent && !closeReceived) {
+    if (!paused && !closeSent && !closeReceived && !failing) {
       ctx.channel().config().setAutoRead(true);
     }
   }
@@ -136,17 +173,25 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
     return closed || closeSent || closeReceived;
   }
 
+  /** Whether the client broke the protocol ({@link #fail}): nothing it sends is handed over any more. */
+  boolean isFailing() {
+    return failing;
+  }
+
   /** Whether the connection's unwritten bytes passed its high-water mark. */
   boolean writeQueueFull() {
     return !ctx.channel().isWritable();
   }
 
-  /** The client's close code, 1005 when its close frame had none, null before it sent one. */
+  /**
+   * The code of the close: the client's (1005 when its close frame had none), or the protocol
+   * failure's this socket sent; null before either (1006 when the connection just ended).
+   */
   Short closeStatusCode() {
     return closeStatusCode < 0 ? null : closeStatusCode;
   }
 
-  /** The reason of the client's close frame, or null. */
+  /** The reason that goes with {@link #closeStatusCode}, or null. */
   String closeReason() {
     return closeReason;
   }
@@ -157,7 +202,9 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
   }
 
   void writeText(String text) {
-    writeMessage(true, Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)));
+    ByteBuf utf8 = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
+    writeMessage(true, utf8);
+    utf8.release(); // the frames hold their own references
   }
 
   void writeBinary(Buffer data) {
@@ -186,6 +233,42 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
         channel.close();
       }, CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * Fails the connection because the client broke the protocol (once; later calls are ignored):
+   * see the class comment.
+   */
+  void fail(short code, String reason) {
+    if (failing) {
+      return;
+    }
+    failing = true;
+    ctx.executor().schedule(() -> closeAndDrain(code, reason), FAIL_GRACE_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private void closeAndDrain(short code, String reason) {
+    Channel channel = ctx.channel();
+    if (closed || closeSent || !channel.isActive() || !listener.failing(this)) {
+      return;
+    }
+    closeSent = true;
+    closeStatusCode = code;
+    closeReason = Close.truncate(reason);
+    channel.config().setAutoRead(true); // drained until the client closes
+    ctx.writeAndFlush(new CloseWebSocketFrame(code, closeReason)).addListener(done -> {
+      if (done.isSuccess() && channel instanceof DuplexChannel) {
+        ((DuplexChannel) channel).shutdownOutput();
+      } else {
+        channel.close();
+      }
+    });
+    ctx.executor().schedule(() -> channel.close(), DRAIN_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The client stopped reading (see {@link ConnectionGuard}): the listener closes the session. */
+  void overflowed() {
+    listener.overflow(this);
   }
 
   private void writeMessage(boolean text, ByteBuf payload) {
@@ -224,11 +307,18 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof io.netty.handler.codec.http.websocketx.WebSocketFrame) || closeReceived) {
-      ReferenceCountUtil.release(msg); // the upgrade request's end, or anything after a close frame
+    if (!(msg instanceof io.netty.handler.codec.http.websocketx.WebSocketFrame) || closeReceived || failing) {
+      ReferenceCountUtil.release(msg); // the upgrade request's end, or anything after a close frame or a failure
       return;
     }
     io.netty.handler.codec.http.websocketx.WebSocketFrame frame = (io.netty.handler.codec.http.websocketx.WebSocketFrame) msg;
+    if (frame.rsv() != 0) {
+      // with compression negotiated its decoder cleared RSV1; anything left is unexpected
+      int rsv = frame.rsv();
+      frame.release();
+      fail(CloseCodes.PROTOCOL_ERROR, "Reserved bits " + rsv + " set without a negotiated extension");
+      return;
+    }
     if (frame instanceof CloseWebSocketFrame) {
       onClose((CloseWebSocketFrame) frame);
       return;
@@ -244,7 +334,7 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
       }
       held.add(copy);
     } else {
-      deliver(copy);
+      context.emit(copy, f -> listener.frame(this, f));
     }
   }
 
@@ -268,35 +358,33 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // what the guards did not handle (a broken connection, mostly): as Vert.x, tell and close
-    Handler<Throwable> handler = exceptionHandler;
-    if (handler != null) {
-      context.emit(cause, handler);
+    if (cause instanceof CorruptedWebSocketFrameException) {
+      fail((short) ((CorruptedWebSocketFrameException) cause).closeStatus().code(), cause.getMessage());
+    } else if (cause instanceof DecompressionException) {
+      // ZlibDecoder's message when the inflated frame reached its maxAllocation (maxFrameSize)
+      boolean tooBig = String.valueOf(cause.getMessage()).contains("maximum size");
+      fail(tooBig ? CloseCodes.TOO_BIG : CloseCodes.INVALID_PAYLOAD, tooBig
+        ? "Compressed frame inflates beyond the frame size limit" : "Compressed data does not inflate");
+    } else {
+      // what the socket does not handle (a broken connection, mostly): as Vert.x, tell and close
+      context.emit(cause, err -> listener.error(this, err));
+      ctx.close();
     }
-    ctx.close();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    boolean first = !closed;
     closed = true;
     held = null;
-    Handler<Void> handler = closeHandler;
-    closeHandler = null;
-    if (handler != null) {
-      context.emit(null, handler);
+    if (first) {
+      context.emit(this, listener::closed);
     }
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     ReferenceCountUtil.release(event); // Vert.x's server shutdown event and the like: the gateway closes its sessions itself
-  }
-
-  private void deliver(WebSocketFrame frame) {
-    Handler<WebSocketFrame> handler = frameHandler;
-    if (handler != null) {
-      context.emit(frame, handler);
-    }
   }
 
   private static WebSocketFrameType type(io.netty.handler.codec.http.websocketx.WebSocketFrame frame) {

@@ -37,7 +37,7 @@ final class WireUpgrade {
     this.subprotocols = String.join(",", subprotocols(options));
     this.maxFrameSize = options.maxFrameSize();
     // as Vert.x's own server handshake: extensions only with compression, masked frames only,
-    // and a protocol violation is raised, not answered (ProtocolGuard answers it)
+    // and a protocol violation is raised, not answered (WireSocket answers it)
     this.decoderConfig = WebSocketDecoderConfig.newBuilder()
       .allowExtensions(options.compressionEnabled())
       .maxFramePayloadLength(options.maxFrameSize())
@@ -53,11 +53,11 @@ final class WireUpgrade {
   }
 
   /**
-   * Answers the handshake and puts a {@link WireSocket} in the connection's pipeline, its
-   * handlers to run on {@code context}; null when there is no socket: the request was answered
-   * with 400 (a header the handshake needs is wrong), or the connection is gone.
+   * Answers the handshake and puts a {@link WireSocket} in the connection's pipeline, its events
+   * to go to {@code listener} on {@code context}; null when there is no socket: the request was
+   * answered with 400 (a header the handshake needs is wrong), or the connection is gone.
    */
-  WireSocket upgrade(HttpServerRequest request, ContextInternal context) {
+  WireSocket upgrade(HttpServerRequest request, ContextInternal context, WireSocket.Listener listener) {
     Channel channel = VertxInternals.channel(request.connection());
     if (channel == null || !channel.isActive()) {
       return null;
@@ -83,8 +83,9 @@ final class WireUpgrade {
       refuse(request, "Bad WebSocket handshake: " + e.getMessage());
       return null;
     }
-    WireSocket socket = new WireSocket(context, canonical(handshaker.selectedSubprotocol()), maxFrameSize);
+    WireSocket socket = new WireSocket(context, listener, canonical(handshaker.selectedSubprotocol()), maxFrameSize);
     VertxInternals.takeOver(request.connection(), socket);
+    ConnectionGuard.upgraded(channel);
     return socket;
   }
 

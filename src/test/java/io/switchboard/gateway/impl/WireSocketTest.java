@@ -29,7 +29,7 @@ import static io.switchboard.testing.RawWebSocket.TEXT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @DisplayName("A client that breaks the protocol")
-class ProtocolGuardTest {
+class WireSocketTest {
 
   private static final int MAX_FRAME = 65536;
   private static Vertx vertx;
