@@ -100,7 +100,11 @@ final class ScaleScenario extends Scenario {
       }
     } finally {
       for (ServerJvm c : clients) {
-        c.send("close");
+        try {
+          c.send("close");
+        } catch (java.io.UncheckedIOException e) { // it is gone already: what failed is reported, not this
+          say("%s: %s", c.name, e.getMessage());
+        }
       }
     }
     report(t, clusterPorts, levels);
