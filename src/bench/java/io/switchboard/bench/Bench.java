@@ -112,7 +112,7 @@ public final class Bench {
   private static java.util.List<String> targets(BenchOptions options) {
     java.util.Set<String> need = new java.util.HashSet<>();
     for (String s : options.scenarios) {
-      need.addAll(OURS_ONLY.contains(s) ? java.util.List.of(Target.SWITCHBOARD)
+      need.addAll(s.equals("scale") ? java.util.List.of() : OURS_ONLY.contains(s) ? java.util.List.of(Target.SWITCHBOARD)
         : s.equals("chat") ? ChatFanoutScenario.TARGETS : s.equals("fanout") ? Target.withRoom() : Target.ALL);
     }
     return Target.ALL.stream().filter(need::contains).toList();
@@ -129,6 +129,7 @@ public final class Bench {
       case "presence" -> new PresenceScenario(o, fleet, client, progress);
       case "burst" -> new BurstScenario(o, fleet, client, progress);
       case "resume" -> new ResumeScenario(o, fleet, client, progress);
+      case "scale" -> new ScaleScenario(o, fleet, client, progress);
       default -> throw new IllegalArgumentException(name);
     };
   }

@@ -18,13 +18,15 @@ final class BenchCluster {
   static final int PORT_RANGE = 10;
 
   private final Path config;
+  private final int basePort;
 
   BenchCluster(Path root, Path dir, String name) {
     try {
+      basePort = freeRange();
       String xml = Files.readString(root.resolve("conf/cluster.xml"))
         .replace("<cluster-name>switchboard</cluster-name>",
           "<cluster-name>switchboard-bench-" + name + "-" + UUID.randomUUID() + "</cluster-name>")
-        .replace(">5701</port>", ">" + freeRange() + "</port>")
+        .replace(">5701</port>", ">" + basePort + "</port>")
         .replace("<properties>", "<properties>\n    <property name=\"hazelcast.tcp.join.port.try.count\">" + PORT_RANGE + "</property>");
       config = dir.resolve("cluster-" + name + ".xml");
       Files.writeString(config, xml);
@@ -35,6 +37,11 @@ final class BenchCluster {
 
   Path config() {
     return config;
+  }
+
+  /** The first of the {@link #PORT_RANGE} Hazelcast member ports of this cluster. */
+  int basePort() {
+    return basePort;
   }
 
   /** A free TCP port on loopback. */

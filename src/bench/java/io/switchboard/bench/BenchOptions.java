@@ -8,13 +8,13 @@ import java.util.List;
  * What {@code launcher/bench} was asked to do: the scenarios, full or {@code --quick}, and every
  * load figure, each with a {@code DEFAULT_*} (full run) and a {@code QUICK_*} (smoke run) value.
  *
- * <pre>launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|all [--quick] [--rate N] [--connections N]
+ * <pre>launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|scale|all [--quick] [--rate N] [--connections N]
  *   [--duration S] [--rounds N] [--members N] [--big-members N] [--chat-big-members N] [--fanout-rate N] [--sockets N]
- *   [--handshakes N] [--transport nio|epoll|io_uring] [--out DIR] [--jfr]</pre>
+ *   [--handshakes N] [--scale-sockets N] [--rest S] [--transport nio|epoll|io_uring] [--out DIR] [--jfr]</pre>
  */
 public final class BenchOptions {
 
-  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "chat", "connect", "runtime", "presence", "burst", "resume");
+  public static final List<String> SCENARIOS = List.of("idle", "echo", "fanout", "chat", "connect", "runtime", "presence", "burst", "resume", "scale");
 
   public static final int DEFAULT_RATE = 5_000;
   public static final int DEFAULT_CONNECTIONS = 200;
@@ -33,6 +33,10 @@ public final class BenchOptions {
   public static final int DEFAULT_CONNECT_CONCURRENCY = 128;
   public static final int DEFAULT_RUNTIME_SESSIONS = 200;
   public static final int DEFAULT_KILL_WAIT_S = 6;
+  /** scale: idle sockets per gateway JVM (three of them), each held by its own load-client process; under the 20 000 open files a process may have here. */
+  public static final int DEFAULT_SCALE_SOCKETS = 18_000;
+  /** scale: how long each measurement of the cluster at rest lasts: three whole keep-alive rounds of the gateway's default 25 s, so each window holds as many pings. */
+  public static final int DEFAULT_REST_S = 75;
 
   public static final int QUICK_RATE = 1_000;
   public static final int QUICK_CONNECTIONS = 20;
@@ -47,6 +51,8 @@ public final class BenchOptions {
   public static final int QUICK_RUNTIME_SESSIONS = 10;
   /** The same as the full run's: losing an instance takes ~2 s to notice whatever the size (4 missed 500 ms beats). */
   public static final int QUICK_KILL_WAIT_S = DEFAULT_KILL_WAIT_S;
+  public static final int QUICK_SCALE_SOCKETS = 90;
+  public static final int QUICK_REST_S = 5;
 
   final List<String> scenarios = new ArrayList<>();
   boolean quick;
@@ -66,6 +72,8 @@ public final class BenchOptions {
   int connectConcurrency = DEFAULT_CONNECT_CONCURRENCY;
   int runtimeSessions;
   int killWaitS;
+  int scaleSockets;
+  int restS;
   boolean jfr;
   /** The servers' transport (nio, epoll, io_uring): {@code SWITCHBOARD_TRANSPORT} of every server JVM; null = the launcher's default. */
   String transport;
@@ -89,6 +97,8 @@ public final class BenchOptions {
     o.handshakes = o.quick ? QUICK_HANDSHAKES : DEFAULT_HANDSHAKES;
     o.runtimeSessions = o.quick ? QUICK_RUNTIME_SESSIONS : DEFAULT_RUNTIME_SESSIONS;
     o.killWaitS = o.quick ? QUICK_KILL_WAIT_S : DEFAULT_KILL_WAIT_S;
+    o.scaleSockets = o.quick ? QUICK_SCALE_SOCKETS : DEFAULT_SCALE_SOCKETS;
+    o.restS = o.quick ? QUICK_REST_S : DEFAULT_REST_S;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -106,6 +116,8 @@ public final class BenchOptions {
         case "--fanout-rate" -> o.fanoutRate = positive(a, args, ++i);
         case "--sockets" -> o.sockets = positive(a, args, ++i);
         case "--handshakes" -> o.handshakes = positive(a, args, ++i);
+        case "--scale-sockets" -> o.scaleSockets = positive(a, args, ++i);
+        case "--rest" -> o.restS = positive(a, args, ++i);
         case "--transport" -> o.transport = transport(a, args, ++i);
         case "--out" -> o.out = Path.of(value(a, args, ++i));
         case "all" -> o.scenarios.addAll(SCENARIOS);
@@ -113,14 +125,14 @@ public final class BenchOptions {
           if (!SCENARIOS.contains(a)) {
             throw new IllegalArgumentException("unknown scenario or option \"" + a + "\" (scenarios: "
               + String.join(", ", SCENARIOS) + ", all; options: --quick --rate --connections --duration --warmup"
-              + " --rounds --payload --members --big-members --chat-big-members --fanout-rate --sockets --handshakes --transport --out --jfr)");
+              + " --rounds --payload --members --big-members --chat-big-members --fanout-rate --sockets --handshakes --scale-sockets --rest --transport --out --jfr)");
           }
           o.scenarios.add(a);
         }
       }
     }
     if (o.scenarios.isEmpty()) {
-      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|all [--quick] [options]");
+      throw new IllegalArgumentException("usage: launcher/bench echo|fanout|chat|idle|connect|runtime|presence|burst|resume|scale|all [--quick] [options]");
     }
     return o;
   }

@@ -170,6 +170,64 @@ final class Fleet implements AutoCloseable {
     return start(name, switchboardCluster.config(), List.of("run", SERVICE_HOST, "-conf", conf.toString(), "-cluster"), readyLine);
   }
 
+  /**
+   * The scale scenario's own cluster (its bus traffic is measured alone): {@code gateways}
+   * gateway JVMs and one services JVM (echo), on a private cluster of their own; not one of the
+   * report's targets, stopped with the fleet. The target's servers are the gateways, then the services JVM.
+   */
+  ScaleCluster scaleCluster(int gateways) {
+    BenchCluster cluster = new BenchCluster(jvm.root(), dir, "scale");
+    List<Integer> ports = new ArrayList<>();
+    List<ServerJvm> gws = new ArrayList<>();
+    for (int i = 1; i <= gateways; i++) { // side by side: each awaited below
+      int port = BenchCluster.freePort();
+      String name = "scale-gateway-" + i;
+      progress.accept("  starting " + name + " ...");
+      ServerJvm gw = ServerJvm.start(jvm, dir.resolve("logs"), name, cluster.config(), javaOpts(name),
+        List.of("run", GATEWAY, "-conf", write(name + ".json", gatewayConfig(port)).toString(), "-cluster"));
+      started.add(gw);
+      gws.add(gw);
+      ports.add(port);
+    }
+    for (ServerJvm gw : gws) {
+      gw.await("Gateway node .* ready", START_TIMEOUT);
+    }
+    JsonObject echo = new JsonObject().put("services", new JsonArray()
+      .add(new JsonObject().put("verticle", ECHO_SERVICE).put("config", new JsonObject().put("name", "echo"))));
+    ServerJvm services = start("scale-services", cluster.config(),
+      List.of("run", SERVICE_HOST, "-conf", write("scale-services.json", echo).toString(), "-cluster"), "Service host deployed");
+    for (int port : ports) {
+      awaitRoutable(port, BenchPaths.ECHO);
+    }
+    List<ServerJvm> servers = new ArrayList<>(gws);
+    servers.add(services);
+    return new ScaleCluster(new Target("scale", ports, gws, servers), cluster.basePort());
+  }
+
+  /** The scale scenario's JVMs, and the first of its Hazelcast member ports (the range is {@link BenchCluster#PORT_RANGE} long). */
+  record ScaleCluster(Target target, int hazelcastBasePort) {
+
+    boolean isHazelcastPort(int port) {
+      return port >= hazelcastBasePort && port < hazelcastBasePort + BenchCluster.PORT_RANGE;
+    }
+  }
+
+  /**
+   * Starts a {@link ScaleClient} process (a plain JVM on the bench's classpath) for one gateway
+   * port; returns once it is ready for commands. Stopped with the fleet.
+   */
+  ServerJvm startScaleClient(String name, int port, String path) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+      "-Xms64m", "-Xmx" + ScaleScenario.CLIENT_HEAP, "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
+      "-Djava.util.logging.config.file=" + jvm.root().resolve("conf/logging.properties"),
+      "-cp", JvmCommand.ownClasspath(), ScaleClient.class.getName(), Integer.toString(port), path));
+    progress.accept("  starting " + name + " ...");
+    ServerJvm client = ServerJvm.startProcess(name, command, Map.of(), jvm.root(), dir.resolve("logs"));
+    started.add(client);
+    client.await(ScaleClient.READY, START_TIMEOUT);
+    return client;
+  }
+
   private Target switchboard() {
     switchboardCluster = new BenchCluster(jvm.root(), dir, "switchboard");
     int port = BenchCluster.freePort();

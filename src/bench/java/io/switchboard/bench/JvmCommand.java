@@ -55,6 +55,12 @@ record JvmCommand(Path root, Path launcherScript, String classpath, String trans
     return cmd;
   }
 
+  /** This JVM's classpath (surefire's test classpath in a test): a bench helper process runs on it. */
+  static String ownClasspath() {
+    String cp = System.getProperty("surefire.test.class.path");
+    return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+  }
+
   /** Where the bench's own classes are (target/switchboard-bench.jar when run by launcher/bench). */
   static String benchJar() {
     try {

@@ -95,6 +95,20 @@ final class ServerJvm implements AutoCloseable {
    * which the bench read it. Fails with the process's last lines if it exits or times out.
    */
   synchronized long await(String regex, Duration timeout) {
+    awaitMatch(regex, timeout);
+    return lastLineNanos;
+  }
+
+  /**
+   * Waits for an output line matching {@code regex} (anywhere in the output so far) and returns
+   * that line. Fails with the process's last lines if it exits or times out.
+   */
+  synchronized String awaitLine(String regex, Duration timeout) {
+    Matcher m = awaitMatch("^.*(?:" + regex + ").*$", timeout);
+    return m.group();
+  }
+
+  private Matcher awaitMatch(String regex, Duration timeout) {
     Pattern p = Pattern.compile(regex, Pattern.MULTILINE);
     long deadline = System.nanoTime() + timeout.toNanos();
     int from = 0;
@@ -102,7 +116,7 @@ final class ServerJvm implements AutoCloseable {
       while (true) {
         Matcher m = p.matcher(seen);
         if (m.find(from)) {
-          return lastLineNanos;
+          return m;
         }
         long left = deadline - System.nanoTime();
         if (left <= 0 || !process.isAlive()) {
@@ -114,6 +128,17 @@ final class ServerJvm implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** Writes one line to the process's standard input (a command for a load-client process). */
+  void send(String line) {
+    try {
+      var in = process.getOutputStream();
+      in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to " + name, e);
     }
   }
 

@@ -167,6 +167,46 @@ class BenchSmokeTest {
   }
 
   @Test
+  @DisplayName("scale: three gateway JVMs hold their sockets, with heap and RSS per socket, the cluster's bus traffic and CPU at rest, and the arithmetic for 1 M sockets")
+  void scale() {
+    JsonObject raw = results.getJsonObject("raw").getJsonObject("scale");
+    JsonArray levels = raw.getJsonArray("levels");
+    assertEquals(3, levels.size(), levels.encode()); // 0 sockets, a third, all
+    int[] expected = {0, BenchOptions.QUICK_SCALE_SOCKETS / 3, BenchOptions.QUICK_SCALE_SOCKETS};
+    for (int i = 0; i < expected.length; i++) {
+      JsonObject level = levels.getJsonObject(i);
+      assertEquals(new JsonArray().add(expected[i]).add(expected[i]).add(expected[i]), level.getJsonArray("socketsPerGateway"), level.encode());
+      JsonObject bus = level.getJsonObject("bus");
+      // the cluster never rests silent: Hazelcast's heartbeats and the registry's announces cross it at any socket count
+      assertTrue(bus.getInteger("connections") > 0 && bus.getLong("bytes") > 0, bus.encode());
+      assertTrue(bus.getJsonObject("hazelcast").getDouble("bytesPerSecond") > 0, bus.encode());
+      assertTrue(bus.getJsonObject("eventBus").getDouble("bytesPerSecond") > 0, bus.encode());
+      assertEquals(ScaleScenario.GATEWAYS + 1, level.getJsonObject("cpuMsPerSecondByJvm").size(), level.encode());
+    }
+    // the gateways' open files grew by the sockets they hold
+    JsonArray fdsZero = levels.getJsonObject(0).getJsonArray("gatewayOpenFiles");
+    JsonArray fdsAll = levels.getJsonObject(2).getJsonArray("gatewayOpenFiles");
+    for (int g = 0; g < ScaleScenario.GATEWAYS; g++) {
+      assertTrue(fdsAll.getInteger(g) - fdsZero.getInteger(g) >= BenchOptions.QUICK_SCALE_SOCKETS, fdsZero.encode() + " → " + fdsAll.encode());
+    }
+    assertFalse(raw.getJsonArray("clusterPorts").isEmpty(), raw.encode());
+    for (Object port : raw.getJsonArray("gatewayPorts")) {
+      assertFalse(raw.getJsonArray("clusterPorts").contains(port), "a WebSocket port counted as the cluster's: " + raw.encode());
+    }
+    assertEquals((double) BenchOptions.QUICK_SCALE_SOCKETS, figure("scale", "idle sockets held per gateway JVM").getJsonObject("values").getDouble(Target.SWITCHBOARD));
+    for (String metric : List.of("gateway heap after GC per idle socket, 3 ×", "gateway RSS growth per idle socket, 3 ×",
+      "cluster bus traffic at rest per 1 000 sockets", "gateway CPU at rest per 1 000 sockets")) {
+      assertNotNull(figure("scale", metric).getJsonObject("values").getDouble(Target.SWITCHBOARD), metric); // present; noise at this size
+    }
+    assertPositive(figure("scale", "cluster bus traffic at rest, 0 sockets"), Target.SWITCHBOARD);
+    JsonObject paper = raw.getJsonObject("onPaper");
+    assertEquals((1_000_000 + BenchOptions.QUICK_SCALE_SOCKETS - 1) / BenchOptions.QUICK_SCALE_SOCKETS,
+      paper.getJsonObject("atThisLimit").getInteger("gatewayJvms"), paper.encode());
+    assertEquals(1_000_000 / ScaleScenario.PRODUCTION_SOCKETS_PER_JVM, paper.getJsonObject("atProductionLimit").getInteger("gatewayJvms"), paper.encode());
+    assertTrue(report.contains("| scale | cluster bus traffic at rest, 0 sockets"), report);
+  }
+
+  @Test
   @DisplayName("writes results.json, a report.md table and PNG charts")
   void files() throws IOException {
     assertTrue(report.contains("| scenario | figure | switchboard | bare | netty | naive | local |"), report);
