@@ -16,7 +16,7 @@ import java.util.Map;
 record JvmCommand(Path root, Path launcherScript, String classpath, String transport) {
 
   /** The flags of a server started without the launcher script (smoke tests only). */
-  static final List<String> FALLBACK_JAVA_OPTS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC",
+  static final List<String> FALLBACK_JAVA_OPTS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxHeapFreeRatio=30", "-XX:MinHeapFreeRatio=10",
     "-XX:TieredStopAtLevel=1", "-Dhazelcast.logging.type=jdk");
 
   /** The launcher script when {@code bench.launcher} names it, else this JVM's classpath. */

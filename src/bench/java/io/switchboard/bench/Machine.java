@@ -23,7 +23,7 @@ final class Machine {
       .put("memoryMb", memoryMb())
       .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"))
       .put("loadAverage", read("/proc/loadavg").split(" ").length >= 3 ? String.join(" ", java.util.Arrays.copyOf(read("/proc/loadavg").split(" "), 3)) : "?")
-      .put("serverFlags", jvm.usesLauncherFlags() ? "launcher/vertx's DEFAULT_JAVA_OPTS (-Xms64m -Xmx1g -XX:+UseG1GC ...)"
+      .put("serverFlags", jvm.usesLauncherFlags() ? "launcher/vertx's DEFAULT_JAVA_OPTS (-Xms64m -Xmx1g -XX:+UseG1GC -XX:MaxHeapFreeRatio=30 ...)"
         : "smoke-test flags " + JvmCommand.FALLBACK_JAVA_OPTS);
   }
 
