@@ -132,6 +132,8 @@ public final class WsClient implements AutoCloseable {
    */
   public WsClient dropRepeats(Function<String, String> kind) {
     this.repeatKind = kind;
+    // texts always dropped that came before the filter was set (between the connect and now)
+    received.removeIf(m -> m instanceof String && "".equals(kind.apply((String) m)));
     return this;
   }
 
