@@ -19,11 +19,20 @@ final class EchoScenario extends Scenario {
 
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
   static final int CONNECT_CONCURRENCY = 64;
+  /** How long each round first measures the servers at rest (sockets open, no traffic). */
+  static final int REST_S = 3;
 
   /** One target's measurements in one round. */
-  private record Round(Latency open, Traffic.Counts rated, CpuWindow openCpu, Latency closed, Traffic.Counts peak, CpuWindow peakCpu) {
+  private record Round(CpuWindow rest, Latency open, Traffic.Counts rated, CpuWindow openCpu, Latency closed, Traffic.Counts peak,
+                       CpuWindow peakCpu) {
+    /** Server CPU per message at the rated load above what the servers spend at rest (µs). */
+    double microsAboveRest(long messages) {
+      double restPerNano = rest.wallNanos() == 0 ? 0 : (double) rest.serverNanos() / rest.wallNanos();
+      return messages <= 0 ? 0 : Math.max(0, openCpu.serverNanos() - restPerNano * openCpu.wallNanos()) / 1000.0 / messages;
+    }
+
     JsonObject toJson(int rate) {
-      return new JsonObject()
+      return new JsonObject().put("rest", rest.toJson())
         .put("openLoop", new JsonObject().put("rate", rate).put("sent", rated.sent()).put("received", rated.received())
           .put("latency", open.toJson()).put("cpu", openCpu.toJson()).put("percentiles", percentiles(open)))
         .put("closedLoop", new JsonObject().put("msgsPerSecond", Math.round(peak.perSecond())).put("received", peak.received())
@@ -72,10 +81,16 @@ final class EchoScenario extends Scenario {
     Figure peak = Figure.of(name(), "peak throughput (closed loop)", "msg/s").note(best);
     Figure peakCpu = Figure.of(name(), "server CPU per message at peak", "µs");
     Figure lost = Figure.of(name(), "lost at " + options.rate + " msg/s", "msgs");
+    Figure rest = Figure.of(name(), "server CPU at rest (sockets open, no traffic)", "ms/s")
+      .note("every server process of the target, " + REST_S + " s before each round; of the best round");
+    Figure aboveRest = Figure.of(name(), "server CPU per message at " + options.rate + " msg/s above the CPU at rest", "µs")
+      .note("the first figure minus the CPU the same processes spent at rest just before, per message");
     for (String name : fleet.running(Target.ALL)) {
       Round o = bestOpen.get(name);
       Round p = bestPeak.get(name);
       cpu.value(name, round(o.openCpu.serverMicrosPer(o.rated.received()), 2));
+      rest.value(name, round(o.rest.serverNanos() / 1e6 / (o.rest.wallNanos() / 1e9), 1));
+      aboveRest.value(name, round(o.microsAboveRest(o.rated.received()), 2));
       p99.value(name, round(o.open.ms(99), 3));
       p50.value(name, round(o.open.ms(50), 3));
       lost.value(name, o.rated.lost());
@@ -87,11 +102,16 @@ final class EchoScenario extends Scenario {
     figures.add(peak.goal("≥ 1.5× naive", peak.ratio(Target.NAIVE) == null ? null : peak.ratio(Target.NAIVE) >= 1.5));
     figures.add(p99.goal("≤ 2 ms", p99.ours() == null ? null : p99.ours() <= 2.0));
     figures.add(p50);
+    figures.add(rest);
+    figures.add(aboveRest);
     figures.add(peakCpu);
     figures.add(lost.goal("0", lost.ours() == null ? null : lost.ours() == 0));
   }
 
   private Round measure(String name, int round, Target t, List<Conn> conns, Traffic traffic) {
+    CpuWindow rest = CpuWindow.open(t.servers());
+    LoadClient.sleep(REST_S * 1000L);
+    rest.close();
     traffic.closedLoop(conns, options.warmupS, new Latency());
     Latency open = new Latency();
     CpuWindow openCpu = CpuWindow.open(t.servers());
@@ -101,10 +121,10 @@ final class EchoScenario extends Scenario {
     CpuWindow peakCpu = CpuWindow.open(t.servers());
     Traffic.Counts peak = traffic.closedLoop(conns, options.durationS, closed);
     peakCpu.close();
-    say("round %d, %s: %d msg/s: p50 %.2f ms, p99 %.2f ms, %.1f µs server CPU/msg, %d lost; peak %.0f msg/s at %.1f µs/msg",
-      round, name, options.rate, open.ms(50), open.ms(99), openCpu.serverMicrosPer(rated.received()), rated.lost(),
-      peak.perSecond(), peakCpu.serverMicrosPer(peak.received()));
-    return new Round(open, rated, openCpu, closed, peak, peakCpu);
+    say("round %d, %s: at rest %.1f ms/s; %d msg/s: p50 %.2f ms, p99 %.2f ms, %.1f µs server CPU/msg, %d lost; peak %.0f msg/s at %.1f µs/msg",
+      round, name, rest.serverNanos() / 1e6 / (rest.wallNanos() / 1e9), options.rate, open.ms(50), open.ms(99),
+      openCpu.serverMicrosPer(rated.received()), rated.lost(), peak.perSecond(), peakCpu.serverMicrosPer(peak.received()));
+    return new Round(rest, open, rated, openCpu, closed, peak, peakCpu);
   }
 
   static Boolean ratioAtMost(Figure f, String baseline, double max) {

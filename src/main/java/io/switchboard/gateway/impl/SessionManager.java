@@ -454,8 +454,9 @@ public final class SessionManager {
   /**
    * Hands data frames to a {@link MessageAssembler}: a framework's aggregation neither checks UTF-8
    * (fragment by fragment) nor lets a message be refused before it is delivered. The session keeps
-   * it only while a fragmented message is under way (an idle socket holds none); a violation fails
-   * the socket, which reads nothing more.
+   * it only while a fragmented message is under way (an idle socket holds none); a valid message
+   * in one frame goes straight to {@link #deliver}. A violation fails the socket, which reads
+   * nothing more.
    */
   private void onFrame(GatewaySession session, WebSocketFrame frame) {
     session.lastActivity = now();
@@ -463,7 +464,15 @@ public final class SessionManager {
       return;
     }
     MessageAssembler assembler = session.assembler;
-    if (assembler == null) {
+    if (assembler == null && frame.isFinal() && !frame.isContinuation()) {
+      // one frame, one message (nearly always): a valid one needs no assembler
+      Buffer data = frame.binaryData();
+      if (data.length() <= options.maxMessageSize() && (frame.isBinary() || Utf8Validator.isValid(data))) {
+        deliver(session, frame.isText(), data);
+        return;
+      }
+    }
+    if (assembler == null) { // the assembler says why an invalid one is refused
       assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
         session.ws::fail);
     }

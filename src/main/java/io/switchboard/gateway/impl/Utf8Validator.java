@@ -16,6 +16,12 @@ final class Utf8Validator {
   private int lower = 0x80;
   private int upper = 0xBF;
 
+  /** Whether {@code data} is a whole message of valid UTF-8. */
+  static boolean isValid(Buffer data) {
+    Utf8Validator validator = new Utf8Validator();
+    return validator.feed(data) && validator.atBoundary();
+  }
+
   /** Starts a new message. */
   void reset() {
     needed = 0;

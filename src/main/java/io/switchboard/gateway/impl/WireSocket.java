@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * closes the connection when the client's answer arrives or after {@link #CLOSING_TIMEOUT_MS};
  * data, ping and pong frames go to the {@link Listener} (their payload copied to the heap, as
  * Vert.x does), nothing after a close frame. {@link #pause} stops reading: the frames already
- * decoded from the last read wait here (at most one read's worth) and are handed over on
+ * decoded from the last read wait here (at most one read's worth, and at most
+ * {@link #MAX_HELD_FRAMES}: past that the connection fails with 1008) and are handed over on
  * {@link #resume}. Writes are bounded by the channel's write-buffer high-water mark
  * ({@link #writeQueueFull}).
  *
@@ -93,6 +94,13 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
   static final long FAIL_GRACE_MS = 250;
   /** How long, after a protocol failure's close frame, the input is drained before the connection is dropped. */
   static final long DRAIN_MS = 2000;
+  /**
+   * How many frames may wait while the socket is paused. Pausing stops reading, so what waits is
+   * what was decoded from one read (at most 64 KB of wire bytes), but tiny frames pipelined behind
+   * the upgrade request would turn that into ~10 000 frames on the heap: past this many the
+   * connection fails with 1008.
+   */
+  static final int MAX_HELD_FRAMES = 1024;
 
   private final ContextInternal context;
   private final Listener listener;
@@ -325,6 +333,12 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
     }
     if (frame instanceof PingWebSocketFrame && !closeSent) {
       ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retainedDuplicate()), ctx.voidPromise());
+    }
+    if (paused && held != null && held.size() >= MAX_HELD_FRAMES) {
+      frame.release();
+      held = null;
+      fail(CloseCodes.POLICY_VIOLATION, "More than " + MAX_HELD_FRAMES + " frames sent while the session was not ready");
+      return;
     }
     WebSocketFrame copy = new WebSocketFrameImpl(type(frame), heapCopy(frame.content()), frame.isFinalFragment());
     frame.release();

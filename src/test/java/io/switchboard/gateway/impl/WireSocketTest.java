@@ -4,6 +4,9 @@ import io.switchboard.demo.EchoService;
 import io.switchboard.gateway.GatewayVerticle;
 import io.switchboard.service.ServiceVerticle;
 import io.switchboard.service.Session;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.testing.RawWebSocket;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -27,6 +30,7 @@ import static io.switchboard.testing.RawWebSocket.BINARY;
 import static io.switchboard.testing.RawWebSocket.CONTINUATION;
 import static io.switchboard.testing.RawWebSocket.TEXT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @DisplayName("A client that breaks the protocol")
 class WireSocketTest {
@@ -110,5 +114,71 @@ class WireSocketTest {
       assertEquals(1002, ws.awaitCloseCode());
     }
     assertEquals(1002, closeCodes.poll(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  @DisplayName("has at most MAX_HELD_FRAMES frames held while its socket is paused: one more and it reads 1008, the held ones dropped")
+  void heldFramesAreCapped() {
+    List<String> events = new ArrayList<>();
+    WireSocket.Listener listener = new WireSocket.Listener() {
+      @Override
+      public void frame(WireSocket socket, io.vertx.core.http.WebSocketFrame frame) {
+        events.add(frame.textData());
+      }
+
+      @Override
+      public void error(WireSocket socket, Throwable error) {
+        events.add("error");
+      }
+
+      @Override
+      public boolean failing(WireSocket socket) {
+        events.add("failing");
+        return true;
+      }
+
+      @Override
+      public void overflow(WireSocket socket) {
+        events.add("overflow");
+      }
+
+      @Override
+      public void closed(WireSocket socket) {
+        events.add("closed");
+      }
+    };
+    io.vertx.core.internal.ContextInternal context = (io.vertx.core.internal.ContextInternal) vertx.getOrCreateContext();
+    // below the cap: held in order, handed over on resume
+    WireSocket below = new WireSocket(context, listener, null, MAX_FRAME);
+    EmbeddedChannel first = new EmbeddedChannel(below);
+    below.pause();
+    for (int i = 0; i < WireSocket.MAX_HELD_FRAMES; i++) {
+      first.writeInbound(new TextWebSocketFrame("m" + i));
+    }
+    assertEquals(List.of(), events);
+    below.resume();
+    assertEquals(WireSocket.MAX_HELD_FRAMES, events.size());
+    assertEquals("m0", events.get(0));
+    assertEquals("m" + (WireSocket.MAX_HELD_FRAMES - 1), events.get(events.size() - 1));
+    // one past the cap: the connection fails with 1008 and nothing held is handed over
+    events.clear();
+    WireSocket over = new WireSocket(context, listener, null, MAX_FRAME);
+    EmbeddedChannel second = new EmbeddedChannel(over);
+    second.freezeTime();
+    over.pause();
+    for (int i = 0; i <= WireSocket.MAX_HELD_FRAMES; i++) {
+      second.writeInbound(new TextWebSocketFrame("m" + i));
+    }
+    assertTrue(over.isFailing());
+    second.advanceTimeBy(WireSocket.FAIL_GRACE_MS, TimeUnit.MILLISECONDS);
+    second.runScheduledPendingTasks();
+    CloseWebSocketFrame close = second.readOutbound();
+    assertEquals(1008, close.statusCode());
+    close.release();
+    over.resume();
+    assertEquals("failing", events.get(0));
+    assertTrue(events.stream().noneMatch(e -> e.startsWith("m")), "no held frame handed over: " + events);
+    first.finishAndReleaseAll();
+    second.finishAndReleaseAll();
   }
 }
