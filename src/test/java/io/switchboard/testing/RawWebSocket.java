@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.Random;
 
 /**
  * A WebSocket client on a bare socket, for sending what well-behaved clients never send:
@@ -24,7 +23,6 @@ public final class RawWebSocket implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
   private final OutputStream out;
-  private final Random random = new Random();
 
   private RawWebSocket(int port) throws IOException {
     this(port, null);
@@ -102,6 +100,12 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** Sends one frame: FIN flag, RSV bits, opcode, masked or not, payload as given. */
   public void frame(boolean fin, int rsv, int opcode, boolean masked, byte[] payload) throws IOException {
+    out.write(encode(fin, rsv, opcode, masked, payload));
+    out.flush();
+  }
+
+  /** One frame's bytes: FIN flag, RSV bits, opcode, masked (with a random key) or not, payload as given. */
+  public static byte[] encode(boolean fin, int rsv, int opcode, boolean masked, byte[] payload) {
     ByteArrayOutputStream f = new ByteArrayOutputStream();
     f.write((fin ? 0x80 : 0) | (rsv << 4) | opcode);
     int maskBit = masked ? 0x80 : 0;
@@ -121,15 +125,29 @@ public final class RawWebSocket implements AutoCloseable {
     byte[] data = payload.clone();
     if (masked) {
       byte[] mask = new byte[4];
-      random.nextBytes(mask);
-      f.write(mask);
+      java.util.concurrent.ThreadLocalRandom.current().nextBytes(mask);
+      f.write(mask, 0, 4);
       for (int i = 0; i < data.length; i++) {
         data[i] ^= mask[i % 4];
       }
     }
-    f.write(data);
-    out.write(f.toByteArray());
-    out.flush();
+    f.write(data, 0, data.length);
+    return f.toByteArray();
+  }
+
+  /**
+   * Sends a correct handshake for {@code path} and, in the same write, {@code frames} (e.g. from
+   * {@link #encode}): a client that does not wait for the 101. Returns the status in {@link #status}.
+   */
+  public static RawWebSocket openPipelined(int port, String path, byte[] frames) throws IOException {
+    RawWebSocket ws = new RawWebSocket(port, null);
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    all.write((String.join("\r\n", head("GET", path)) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    all.write(frames);
+    ws.out.write(all.toByteArray());
+    ws.out.flush();
+    ws.status = ws.readStatus();
+    return ws;
   }
 
   /** A well-formed client frame. */

@@ -160,7 +160,7 @@ public final class SessionManager {
 
   /** Takes over an upgraded socket for {@code service}; {@code onEnd} runs once when it ends. */
   public void accept(WireSocket ws, String service, JsonObject info, Runnable onEnd) {
-    ws.pause(); // frames wait in the socket until an instance accepted the session
+    ws.pause(); // (it comes paused from the upgrade) frames wait in the socket until an instance accepted the session
     // node prefix for reading logs, 128 random bits so that nobody can address another's session
     GatewaySession session = new GatewaySession(nodeId + "." + Secrets.randomId(), service, ws, info, onEnd);
     ws.attach(session); // its events come to socketEvents with it

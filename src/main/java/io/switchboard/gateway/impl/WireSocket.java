@@ -104,7 +104,7 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
 
   private final ContextInternal context;
   private final Listener listener;
-  private final String subProtocol;
+  private String subProtocol;
   private final int maxFrameSize;
   private ChannelHandlerContext ctx;
   private Object attachment;
@@ -125,6 +125,21 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
     this.listener = listener;
     this.subProtocol = subProtocol;
     this.maxFrameSize = maxFrameSize;
+  }
+
+  /**
+   * A socket that starts paused, put in the pipeline before the handshake ({@link WireUpgrade}):
+   * frames a client sent right behind its upgrade request wait in it until {@link #resume}.
+   */
+  static WireSocket paused(ContextInternal context, Listener listener, int maxFrameSize) {
+    WireSocket socket = new WireSocket(context, listener, null, maxFrameSize);
+    socket.paused = true;
+    return socket;
+  }
+
+  /** Sets the subprotocol the handshake selected (once, before the gateway sees the socket). */
+  void subProtocol(String selected) {
+    this.subProtocol = selected;
   }
 
   // ---- what the gateway's session uses ----
@@ -311,6 +326,9 @@ final class WireSocket extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    if (paused) {
+      ctx.channel().config().setAutoRead(false);
+    }
   }
 
   @Override

@@ -2,10 +2,16 @@ package io.switchboard.gateway.impl;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -15,6 +21,7 @@ import io.switchboard.gateway.GatewayOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.ContextInternal;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 
@@ -55,7 +62,9 @@ final class WireUpgrade {
   /**
    * Answers the handshake and puts a {@link WireSocket} in the connection's pipeline, its events
    * to go to {@code listener} on {@code context}; null when there is no socket: the request was
-   * answered with 400 (a header the handshake needs is wrong), or the connection is gone.
+   * answered with 400 (a header the handshake needs is wrong), or the connection is gone. The
+   * socket comes paused (frames the client sent right behind its request wait in it): its owner
+   * calls {@link WireSocket#resume} when it is ready for them.
    */
   WireSocket upgrade(HttpServerRequest request, ContextInternal context, WireSocket.Listener listener) {
     Channel channel = VertxInternals.channel(request.connection());
@@ -77,14 +86,24 @@ final class WireUpgrade {
     String scheme = request.isSSL() ? "wss://" : "ws://";
     WebSocketServerHandshaker handshaker = new WebSocketServerHandshaker13(scheme + request.authority() + request.uri(),
       subprotocols, decoderConfig);
+    // the socket takes Vert.x's place first, paused: the handshaker swaps the HTTP decoder for
+    // the frame decoder, which hands on what the client sent right behind its request, and
+    // those frames must wait in the socket (Vert.x's handler would drop them)
+    WireSocket socket = WireSocket.paused(context, listener, maxFrameSize);
+    VertxInternals.takeOver(request.connection(), socket);
     try {
       handshaker.handshake(channel, handshake, null, channel.newPromise());
     } catch (RuntimeException e) {
-      refuse(request, "Bad WebSocket handshake: " + e.getMessage());
+      // Vert.x's response is gone with its handler: the answer goes straight to the HTTP encoder
+      FullHttpResponse bad = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST,
+        Unpooled.copiedBuffer("Bad WebSocket handshake: " + e.getMessage() + "\n", StandardCharsets.UTF_8));
+      bad.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, bad.content().readableBytes())
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      channel.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
       return null;
     }
-    WireSocket socket = new WireSocket(context, listener, canonical(handshaker.selectedSubprotocol()), maxFrameSize);
-    VertxInternals.takeOver(request.connection(), socket);
+    socket.subProtocol(canonical(handshaker.selectedSubprotocol()));
     ConnectionGuard.upgraded(channel);
     return socket;
   }

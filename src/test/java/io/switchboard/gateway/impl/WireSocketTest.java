@@ -181,4 +181,19 @@ class WireSocketTest {
     first.finishAndReleaseAll();
     second.finishAndReleaseAll();
   }
+
+  @Test
+  @DisplayName("gets the echo of each of 200 messages it sent right behind its upgrade request, in order (it did not wait for the 101)")
+  void pipelinedFramesWait() throws IOException {
+    java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < 200; i++) {
+      frames.writeBytes(RawWebSocket.encode(true, 0, TEXT, true, ("m" + i).getBytes(StandardCharsets.UTF_8)));
+    }
+    try (RawWebSocket ws = RawWebSocket.openPipelined(port, "/echo", frames.toByteArray())) {
+      assertEquals(101, ws.status);
+      for (int i = 0; i < 200; i++) {
+        assertEquals("m" + i, ws.readText());
+      }
+    }
+  }
 }

@@ -111,11 +111,13 @@ class WireUpgradeTest {
       Upgraded upgraded = new Upgraded(socket, request.path().equals("/echo"), request, connection);
       socket.attach(upgraded);
       if (request.path().equals("/paused")) {
-        socket.pause();
+        socket.pause(); // as it comes from the upgrade
         vertx.setTimer(500, id -> {
           upgraded.deliveredWhilePaused = upgraded.frames.size();
           socket.resume();
         });
+      } else {
+        socket.resume(); // the upgrade hands the socket over paused
       }
       slot.complete(upgraded);
     });
