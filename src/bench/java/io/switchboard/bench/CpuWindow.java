@@ -53,11 +53,6 @@ final class CpuWindow {
     return sum;
   }
 
-  /** Server CPU milliseconds per second of the window, summed over the server JVMs. */
-  double serverMsPerSecond() {
-    return wallNanos == 0 ? 0 : serverNanos() / 1e6 / (wallNanos / 1e9);
-  }
-
   long wallNanos() {
     return wallNanos;
   }

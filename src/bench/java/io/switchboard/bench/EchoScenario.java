@@ -27,8 +27,8 @@ final class EchoScenario extends Scenario {
                        CpuWindow peakCpu) {
     /** Server CPU per message at the rated load above what the servers spend at rest (µs). */
     double microsAboveRest(long messages) {
-      double restNanos = rest.serverMsPerSecond() * 1e6 * (openCpu.wallNanos() / 1e9); // at the rest rate, over the same window
-      return messages <= 0 ? 0 : Math.max(0, openCpu.serverNanos() - restNanos) / 1000.0 / messages;
+      double restPerNano = rest.wallNanos() == 0 ? 0 : (double) rest.serverNanos() / rest.wallNanos();
+      return messages <= 0 ? 0 : Math.max(0, openCpu.serverNanos() - restPerNano * openCpu.wallNanos()) / 1000.0 / messages;
     }
 
     JsonObject toJson(int rate) {
@@ -89,7 +89,7 @@ final class EchoScenario extends Scenario {
       Round o = bestOpen.get(name);
       Round p = bestPeak.get(name);
       cpu.value(name, round(o.openCpu.serverMicrosPer(o.rated.received()), 2));
-      rest.value(name, round(o.rest.serverMsPerSecond(), 1));
+      rest.value(name, round(o.rest.serverNanos() / 1e6 / (o.rest.wallNanos() / 1e9), 1));
       aboveRest.value(name, round(o.microsAboveRest(o.rated.received()), 2));
       p99.value(name, round(o.open.ms(99), 3));
       p50.value(name, round(o.open.ms(50), 3));
@@ -122,7 +122,7 @@ final class EchoScenario extends Scenario {
     Traffic.Counts peak = traffic.closedLoop(conns, options.durationS, closed);
     peakCpu.close();
     say("round %d, %s: at rest %.1f ms/s; %d msg/s: p50 %.2f ms, p99 %.2f ms, %.1f µs server CPU/msg, %d lost; peak %.0f msg/s at %.1f µs/msg",
-      round, name, rest.serverMsPerSecond(), options.rate, open.ms(50), open.ms(99),
+      round, name, rest.serverNanos() / 1e6 / (rest.wallNanos() / 1e9), options.rate, open.ms(50), open.ms(99),
       openCpu.serverMicrosPer(rated.received()), rated.lost(), peak.perSecond(), peakCpu.serverMicrosPer(peak.received()));
     return new Round(rest, open, rated, openCpu, closed, peak, peakCpu);
   }

@@ -83,19 +83,6 @@ final class MessageAssembler {
     }
   }
 
-  /**
-   * Whether {@code frame} is a whole, valid message on its own (final, text or binary, within
-   * {@code maxMessageSize}, text in valid UTF-8): the common case, which needs no assembler.
-   * Anything else goes to an assembler, which finds the violation and its code.
-   */
-  static boolean isWholeValid(WebSocketFrame frame, int maxMessageSize) {
-    if (!frame.isFinal() || !(frame.isText() || frame.isBinary())) {
-      return false;
-    }
-    Buffer data = frame.binaryData();
-    return data.length() <= maxMessageSize && (frame.isBinary() || Utf8Validator.isValid(data));
-  }
-
   /** Whether a fragmented message is under way. */
   boolean inMessage() {
     return partial != null;

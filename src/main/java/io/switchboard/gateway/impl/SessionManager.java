@@ -464,9 +464,13 @@ public final class SessionManager {
       return;
     }
     MessageAssembler assembler = session.assembler;
-    if (assembler == null && MessageAssembler.isWholeValid(frame, options.maxMessageSize())) {
-      deliver(session, frame.isText(), frame.binaryData()); // one frame, one message: nearly always
-      return;
+    if (assembler == null && frame.isFinal() && !frame.isContinuation()) {
+      // one frame, one message (nearly always): a valid one needs no assembler
+      Buffer data = frame.binaryData();
+      if (data.length() <= options.maxMessageSize() && (frame.isBinary() || Utf8Validator.isValid(data))) {
+        deliver(session, frame.isText(), data);
+        return;
+      }
     }
     if (assembler == null) { // the assembler says why an invalid one is refused
       assembler = new MessageAssembler(options.maxMessageSize(), (text, data) -> deliver(session, text, data),
